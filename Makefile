@@ -1,0 +1,59 @@
+# Parlance: the two commands of the README.
+#   make run   serve the app on http://127.0.0.1:$(PORT)/ (installs and vendors first)
+#   make test  install every test dependency, then lint, type-check, unit and e2e tests
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium bench clean
+
+run: serve-deps
+	$(PYTHON) tools/serve.py --port $(PORT)
+
+test: test-deps lint typecheck unit e2e
+
+# -- serving: npm packages from the lockfile, then the files the page needs -------------
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+vendor/.stamp: node_modules/.package-lock.json requirements-browser.txt tools/vendor.py
+	$(PYTHON) tools/vendor.py
+	@touch $@
+
+serve-deps: vendor/.stamp
+
+vendor: serve-deps
+
+# -- tests ------------------------------------------------------------------------------
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test-deps: $(VENV)/.stamp serve-deps chromium
+
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.stamp
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.stamp
+	$(VPY) -m pytest tests/unit -q
+
+e2e: test-deps
+	$(VPY) -m pytest tests/e2e -q
+
+clean:
+	rm -rf vendor $(VENV) node_modules

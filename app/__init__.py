@@ -1,0 +1,1 @@
+"""Parlance: a private AI chat that runs entirely in the browser."""

@@ -1,0 +1,88 @@
+"""A thin DOM adapter, so the view in app/ui never imports js itself.
+
+It owns every proxy it hands to JS: listeners are few and delegated (one per event type on a
+stable container) and are destroyed with `close()`; the frame scheduler reuses one proxy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import js
+from pyodide.ffi import create_proxy
+
+Element = Any
+Handler = Callable[[Any], None]
+
+
+class Dom:
+    def __init__(self) -> None:
+        self.document = js.document
+        self._listeners: list[tuple[Element, str, Any]] = []
+        self._frame_callbacks: list[Callable[[], None]] = []
+        self._frame_requested = False
+        self._frame_proxy = create_proxy(self._run_frame)
+
+    # -- lookup and creation --------------------------------------------------------------
+
+    def by_testid(self, testid: str, root: Element | None = None) -> Element:
+        element = (root or self.document).querySelector(f'[data-testid="{testid}"]')
+        if element is None:
+            raise LookupError(f"the page has no [data-testid={testid}]")
+        return element
+
+    def create(
+        self, tag: str, *, testid: str | None = None, text: str | None = None, **attrs: str
+    ) -> Element:
+        element = self.document.createElement(tag)
+        if testid:
+            element.setAttribute("data-testid", testid)
+        for name, value in attrs.items():
+            element.setAttribute(name.replace("_", "-"), value)
+        if text is not None:
+            element.textContent = text
+        return element
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on(self, target: Element, event: str, handler: Handler) -> None:
+        proxy = create_proxy(handler)
+        target.addEventListener(event, proxy)
+        self._listeners.append((target, event, proxy))
+
+    def on_window(self, event: str, handler: Handler) -> None:
+        self.on(js.window, event, handler)
+
+    def after_frame(self, callback: Callable[[], None]) -> None:
+        """Run `callback` before the next paint; many calls in one frame share one frame."""
+        self._frame_callbacks.append(callback)
+        if not self._frame_requested:
+            self._frame_requested = True
+            js.requestAnimationFrame(self._frame_proxy)
+
+    def _run_frame(self, _timestamp: float) -> None:
+        callbacks, self._frame_callbacks = self._frame_callbacks, []
+        self._frame_requested = False
+        for callback in callbacks:
+            callback()
+
+    def close(self) -> None:
+        for target, event, proxy in self._listeners:
+            target.removeEventListener(event, proxy)
+            proxy.destroy()
+        self._listeners.clear()
+        self._frame_proxy.destroy()
+
+    # -- navigation -----------------------------------------------------------------------
+
+    @property
+    def hash(self) -> str:
+        return str(js.location.hash)
+
+    def replace_hash(self, hash_: str) -> None:
+        """Change the route without a new history entry (and without a hashchange event)."""
+        js.history.replaceState(js.history.state, "", hash_)
+
+    def push_hash(self, hash_: str) -> None:
+        js.location.hash = hash_

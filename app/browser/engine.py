@@ -1,0 +1,201 @@
+"""transformers.js, driven from Python through transformers-js-py.
+
+The module is imported from our own vendored copy (never a CDN), on first use, so the page is
+ready before the 600 kB bundle is parsed. On wasm, onnxruntime-web runs in its proxy worker:
+inference happens off the main thread and the page stays responsive while tokens stream,
+without needing cross-origin-isolation headers that a static host may not send. WebGPU work
+runs on the GPU timeline, so it needs no worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import js
+from pyodide.ffi import JsException
+
+from app.core.catalog import Device, ModelEntry
+from app.core.errors import GenerationError, ModelLoadError
+from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress
+
+from .interop import OwnedProxy, error_message, failing_file, is_nullish, js_value, py_value
+
+TRANSFORMERS_URL = "vendor/transformers/transformers.min.js"
+ORT_FILES = {
+    "mjs": "vendor/ort/ort-wasm-simd-threaded.asyncify.mjs",
+    "wasm": "vendor/ort/ort-wasm-simd-threaded.asyncify.wasm",
+}
+WARM_UP_TURNS = [ChatTurn("user", "hi")]
+
+
+async def detect_device(forced: str | None) -> tuple[Device, bool]:
+    """WebGPU when the browser gives an adapter, wasm otherwise; and whether it has shader-f16.
+
+    `forced` ("wasm" or "webgpu", from `?device=`) lets a user or a test pick.
+    """
+    if forced == "wasm":
+        return "wasm", False
+    gpu = getattr(js.navigator, "gpu", None)
+    if is_nullish(gpu):
+        return "wasm", False
+    try:
+        adapter = await gpu.requestAdapter()
+    except JsException:
+        adapter = None
+    if is_nullish(adapter):
+        return "wasm", False
+    return "webgpu", bool(adapter.features.has("shader-f16"))
+
+
+class TransformersJsEngine:
+    def __init__(self, *, models_path: str, preferred_device: Device) -> None:
+        self._models_path = models_path
+        self._preferred = preferred_device
+        self._module: asyncio.Future[Any] | None = None
+        self._interrupt: Any = None
+        self._interrupted = False
+
+    # -- module ---------------------------------------------------------------------------
+
+    def start_import(self) -> None:
+        """Begin importing transformers.js in the background."""
+        if self._module is None:
+            self._module = asyncio.ensure_future(self._import())
+
+    async def _import(self) -> Any:
+        from transformers_js_py import import_transformers_js
+
+        from .interop import absolute_url
+
+        # An absolute URL: transformers-js-py turns a relative one into a CDN address.
+        tjs = await import_transformers_js(absolute_url(TRANSFORMERS_URL))
+        env = tjs.js_obj.env
+        env.allowLocalModels = True  # import_transformers_js switches it off
+        env.allowRemoteModels = False
+        env.localModelPath = self._models_path
+        # onnxruntime-web's default wasm location is a CDN: point it at our copies.
+        # (transformers-js-py hands env.backends back as a copied dict; write through JS.)
+        wasm = env.backends.onnx.wasm
+        wasm.wasmPaths = js_value({k: absolute_url(v) for k, v in ORT_FILES.items()})
+        wasm.proxy = self._preferred == "wasm"
+        return tjs
+
+    async def _tjs(self) -> Any:
+        self.start_import()
+        assert self._module is not None
+        return await self._module
+
+    # -- Engine port ----------------------------------------------------------------------
+
+    async def load(
+        self,
+        entry: ModelEntry,
+        dtype: str | None,
+        device: Device,
+        on_progress: Callable[[LoadProgress], None],
+    ) -> LoadedModel:
+        try:
+            tjs = await self._tjs()
+        except JsException as exc:
+            raise ModelLoadError(entry.id, f"transformers.js failed to start: {error_message(exc)}") from exc
+        tjs.js_obj.env.allowRemoteModels = entry.source == "hub"
+
+        def progress(event: Any) -> None:
+            info = py_value(event)
+            status = info.get("status")
+            if status == "progress_total":
+                on_progress(
+                    LoadProgress("downloading", int(info.get("loaded") or 0), int(info.get("total") or 0))
+                )
+            elif status == "done" and str(info.get("file", "")).endswith(".onnx"):
+                on_progress(LoadProgress("compiling"))
+
+        options: dict[str, Any] = {"device": device}
+        if dtype:
+            options["dtype"] = dtype
+        with OwnedProxy(progress) as callback:
+            options["progress_callback"] = callback
+            try:
+                pipe = await tjs.pipeline("text-generation", entry.id, options)
+            except JsException as exc:
+                message = error_message(exc)
+                raise ModelLoadError(entry.id, message, failing_file(message)) from exc
+        return LoadedModel(id=entry.id, dtype=dtype, device=device, handle=pipe)
+
+    async def warm_up(self, model: LoadedModel) -> None:
+        """One token through the whole graph, so shaders and kernels compile before the user waits."""
+        try:
+            await self._run(model, WARM_UP_TURNS, {"max_new_tokens": 1, "do_sample": False}, None)
+        except JsException as exc:
+            raise ModelLoadError(model.id, f"warm-up failed: {error_message(exc)}") from exc
+
+    async def generate(
+        self,
+        model: LoadedModel,
+        turns: Sequence[ChatTurn],
+        options: Mapping[str, Any],
+        on_text: Callable[[str], None],
+    ) -> GenerationStats:
+        try:
+            return await self._run(model, turns, options, on_text)
+        except JsException as exc:
+            raise GenerationError(model.id, error_message(exc)) from exc
+
+    def interrupt(self) -> None:
+        if self._interrupt is not None:
+            self._interrupted = True
+            self._interrupt.interrupt()
+
+    async def dispose(self, model: LoadedModel) -> None:
+        try:
+            await model.handle.dispose()
+        except JsException:
+            pass  # a session that is already gone has nothing left to free
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        model: LoadedModel,
+        turns: Sequence[ChatTurn],
+        options: Mapping[str, Any],
+        on_text: Callable[[str], None] | None,
+    ) -> GenerationStats:
+        tjs = await self._tjs()
+        raw = tjs.js_obj
+        pipe = model.handle
+        tokens = 0
+
+        def count(_ids: Any) -> None:
+            nonlocal tokens
+            tokens += 1
+
+        def text(chunk: Any) -> None:
+            if on_text is not None:
+                on_text(str(chunk))
+
+        criteria = raw.InterruptableStoppingCriteria.new()
+        with OwnedProxy(count) as on_token, OwnedProxy(text) as on_chunk:
+            # TextStreamer is `class X extends Y`, which transformers-js-py does not construct:
+            # build it on the raw JS class with a real JS options object.
+            streamer = raw.TextStreamer.new(
+                pipe.tokenizer._js_obj,
+                js_value(
+                    {
+                        "skip_prompt": True,
+                        "skip_special_tokens": True,
+                        "callback_function": on_chunk,
+                        "token_callback_function": on_token,
+                    }
+                ),
+            )
+            messages = [{"role": t.role, "content": t.content} for t in turns]
+            kwargs = {**options, "streamer": streamer, "stopping_criteria": criteria}
+            self._interrupt, self._interrupted = criteria, False
+            try:
+                await pipe(messages, kwargs)
+            finally:
+                self._interrupt = None
+        return GenerationStats(tokens=tokens, stopped=self._interrupted)

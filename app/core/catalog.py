@@ -1,0 +1,125 @@
+"""The model catalog: which models exist, how to load them, and how a target resolves to one.
+
+The format is fixed by UI-CONTRACT.md: `default` (a model id or preset name), `presets`
+(name -> ordered model ids) and `models` (entries with id, label, source, dtype, generation).
+Everything here is pure: parsing returns data, resolution takes a predicate for "usable".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import CatalogError
+
+Source = Literal["local", "hub"]
+Device = Literal["webgpu", "wasm"]
+
+# dtypes whose weights or activations are half precision: WebGPU needs `shader-f16` for them.
+HALF_PRECISION_DTYPES = frozenset({"fp16", "q4f16"})
+GENERATION_KEYS = frozenset(
+    {"max_new_tokens", "min_new_tokens", "do_sample", "temperature", "top_p", "repetition_penalty"}
+)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    label: str
+    source: Source
+    dtype: str | Mapping[str, str] | None = None
+    generation: Mapping[str, Any] = field(default_factory=dict)
+
+    def dtype_for(self, device: Device) -> str | None:
+        """The dtype to load on `device` (None lets transformers.js pick its default)."""
+        if isinstance(self.dtype, Mapping):
+            return self.dtype.get(device)
+        return self.dtype
+
+
+@dataclass(frozen=True)
+class Catalog:
+    default: str
+    presets: Mapping[str, tuple[str, ...]]
+    models: tuple[ModelEntry, ...]
+
+    def get(self, model_id: str) -> ModelEntry | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+    def resolve(
+        self, target: str | None, usable: Callable[[ModelEntry], bool] = lambda _: True
+    ) -> ModelEntry | None:
+        """The concrete model for a conversation's target.
+
+        `None` follows `default`; a preset name resolves to the first usable model of its list;
+        a model id resolves to itself. Returns None when nothing matches (an unknown id, or a
+        preset none of whose models is usable).
+        """
+        name = self.default if target is None else target
+        if name in self.presets:
+            for model_id in self.presets[name]:
+                entry = self.get(model_id)
+                if entry is not None and usable(entry):
+                    return entry
+            return None
+        return self.get(name)
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise CatalogError(message)
+
+
+def _parse_entry(raw: Any, index: int) -> ModelEntry:
+    _require(isinstance(raw, dict), f"models[{index}] is not an object")
+    model_id = raw.get("id")
+    _require(
+        isinstance(model_id, str) and model_id.count("/") == 1 and all(model_id.split("/")),
+        f"models[{index}].id must look like 'org/name'",
+    )
+    source = raw.get("source")
+    _require(source in ("local", "hub"), f"{model_id}: source must be 'local' or 'hub'")
+    dtype = raw.get("dtype")
+    _require(
+        dtype is None
+        or isinstance(dtype, str)
+        or (isinstance(dtype, dict) and all(isinstance(v, str) for v in dtype.values())),
+        f"{model_id}: dtype must be a string or a map of device to string",
+    )
+    generation = raw.get("generation") or {}
+    _require(isinstance(generation, dict), f"{model_id}: generation must be an object")
+    unknown = set(generation) - GENERATION_KEYS
+    _require(not unknown, f"{model_id}: unknown generation keys {sorted(unknown)}")
+    return ModelEntry(
+        id=model_id,
+        label=str(raw.get("label") or model_id),
+        source=source,
+        dtype=dict(dtype) if isinstance(dtype, dict) else dtype,
+        generation=dict(generation),
+    )
+
+
+def parse_catalog(raw: Any) -> Catalog:
+    """Validate a decoded catalog.json; raise CatalogError saying what is wrong."""
+    _require(isinstance(raw, dict), "the catalog is not a JSON object")
+    models_raw = raw.get("models")
+    _require(isinstance(models_raw, list) and bool(models_raw), "the catalog lists no models")
+    models = tuple(_parse_entry(m, i) for i, m in enumerate(models_raw))
+    ids = [m.id for m in models]
+    _require(len(set(ids)) == len(ids), "the catalog lists a model id twice")
+    presets_raw = raw.get("presets") or {}
+    _require(isinstance(presets_raw, dict), "presets must be an object")
+    presets: dict[str, tuple[str, ...]] = {}
+    for name, members in presets_raw.items():
+        _require(
+            isinstance(members, list) and all(isinstance(m, str) for m in members),
+            f"preset {name!r} must be a list of model ids",
+        )
+        presets[name] = tuple(members)
+    default = raw.get("default")
+    _require(isinstance(default, str) and bool(default), "the catalog has no default")
+    _require(
+        default in presets or default in ids, f"default {default!r} is neither a preset nor a model"
+    )
+    return Catalog(default=default, presets=presets, models=models)

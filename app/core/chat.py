@@ -1,0 +1,253 @@
+"""The chat: opening conversations, sending, streaming a reply, stopping, and what gets saved.
+
+A DOM event becomes a call here; this changes state, calls the ports (store, loader, engine)
+and reports every change as an event. The user's message is stored before generation starts;
+the reply is stored when it ends and, while it streams, at least once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from .catalog import Catalog, ModelEntry
+from .conversations import Conversation, Message, MessageStatus, title_from
+from .errors import GenerationError, ModelLoadError, ParlanceError
+from .events import (
+    ConversationNotFound,
+    ConversationOpened,
+    ErrorRaised,
+    EventSink,
+    MessageAdded,
+    MessageUpdated,
+    ReplyMetrics,
+    StreamingChanged,
+)
+from .loader import ModelLoader
+from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, Store
+
+AUTOSAVE_INTERVAL_MS = 1000.0
+
+
+class Chat:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        store: Store,
+        loader: ModelLoader,
+        engine: Engine,
+        clock: Clock,
+        ids: Ids,
+        emit: EventSink,
+    ) -> None:
+        self._catalog = catalog
+        self._store = store
+        self._loader = loader
+        self._engine = engine
+        self._clock = clock
+        self._ids = ids
+        self._emit = emit
+        self.conversation: Conversation | None = None
+        self.messages: list[Message] = []
+        # The model a new chat will ask for (None: the catalog default).
+        self.new_chat_target: str | None = None
+        self._streaming = False
+        self._preload: asyncio.Task[None] | None = None
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
+
+    @property
+    def target(self) -> str | None:
+        """The model the open conversation asks for (a preset, an id, or None for default)."""
+        return self.conversation.model if self.conversation else self.new_chat_target
+
+    # -- opening -------------------------------------------------------------------------
+
+    async def open_new(self) -> None:
+        self.conversation = None
+        self.messages = []
+        self._emit(ConversationOpened(None, ()))
+        self._queue_target_model()
+
+    async def open(self, conversation_id: str) -> bool:
+        """Show a stored conversation and queue its model; False (and nothing written) if unknown."""
+        conversation = await self._store.get_conversation(conversation_id)
+        if conversation is None:
+            self.conversation = None
+            self.messages = []
+            self._emit(ConversationNotFound(conversation_id))
+            return False
+        self.conversation = conversation
+        self.messages = await self._store.list_messages(conversation_id)
+        self._emit(ConversationOpened(conversation, tuple(self.messages)))
+        self._queue_target_model()
+        return True
+
+    def _queue_target_model(self) -> None:
+        """Start loading what the open chat needs, so the first reply does not wait for it."""
+        entry = self._catalog.resolve(self.target)
+        if entry is None:
+            return
+        self._preload = asyncio.ensure_future(self._preload_model(entry))
+
+    async def _preload_model(self, entry: ModelEntry) -> None:
+        try:
+            await self._loader.request(entry)
+        except ParlanceError:
+            pass  # the status shows it; a send will report it in the chat
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def send(self, text: str) -> bool:
+        """Send a user message and stream the reply. False when there was nothing to send."""
+        if not text.strip() or self._streaming:
+            return False
+        self._set_streaming(True)
+        try:
+            conversation = await self._ensure_conversation(text)
+            user = Message(
+                id=self._ids.new_id(),
+                conversation_id=conversation.id,
+                role="user",
+                content=text,
+                created_at=self._clock.wall_ms(),
+            )
+            await self._store.append_message(user)
+            self.messages.append(user)
+            await self._touch(user.created_at)
+            self._emit(MessageAdded(user))
+            await self._reply()
+        except ParlanceError as exc:
+            self._emit(ErrorRaised(str(exc)))
+        finally:
+            self._set_streaming(False)
+        return True
+
+    def stop(self) -> None:
+        if self._streaming:
+            self._engine.interrupt()
+
+    async def _ensure_conversation(self, first_text: str) -> Conversation:
+        if self.conversation is not None:
+            return self.conversation
+        now = self._clock.wall_ms()
+        conversation = Conversation(
+            id=self._ids.new_id(),
+            title=title_from(first_text),
+            model=self.new_chat_target,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._store.save_conversation(conversation)
+        self.conversation = conversation
+        self._emit(ConversationOpened(conversation, tuple(self.messages), created=True))
+        return conversation
+
+    async def _touch(self, when: int) -> None:
+        """Message activity moves the conversation up the sidebar."""
+        assert self.conversation is not None
+        self.conversation = replace(self.conversation, updated_at=when)
+        await self._store.save_conversation(self.conversation)
+
+    async def _reply(self) -> None:
+        assert self.conversation is not None
+        target = self.conversation.model
+        entry = self._catalog.resolve(target)
+        if entry is None:
+            name = target or self._catalog.default
+            raise ModelLoadError(name, "this model is not in the catalog")
+        placement = self._loader.placement(entry)
+        reply = Message(
+            id=self._ids.new_id(),
+            conversation_id=self.conversation.id,
+            role="assistant",
+            content="",
+            created_at=self._clock.wall_ms(),
+            status="streaming",
+            metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
+        )
+        turns = [ChatTurn(m.role, m.content) for m in self.messages if m.status != "error"]
+        self.messages.append(reply)
+        self._emit(MessageAdded(reply))
+        await self._store.append_message(reply)
+        try:
+            loaded = await self._loader.request(entry)
+        except ParlanceError as exc:
+            await self._finish(reply, "error", {"error": str(exc)})
+            raise
+        await self._stream(reply, loaded, entry, turns)
+
+    async def _stream(
+        self, reply: Message, loaded: LoadedModel, entry: ModelEntry, turns: list[ChatTurn]
+    ) -> None:
+        started = self._clock.monotonic_ms()
+        first_token_at: float | None = None
+        last_saved = started
+        current = reply
+        pending_saves: set[asyncio.Task[None]] = set()
+
+        def on_text(chunk: str) -> None:
+            nonlocal current, first_token_at, last_saved
+            now = self._clock.monotonic_ms()
+            if first_token_at is None:
+                first_token_at = now
+            current = current.with_content(current.content + chunk)
+            self._replace(current)
+            self._emit(MessageUpdated(current))
+            if now - last_saved >= AUTOSAVE_INTERVAL_MS:
+                last_saved = now
+                task = asyncio.ensure_future(self._store.update_message(current))
+                pending_saves.add(task)
+                task.add_done_callback(pending_saves.discard)
+
+        try:
+            stats = await self._engine.generate(loaded, turns, entry.generation, on_text)
+        except ParlanceError as exc:
+            await self._finish(current, "error", {"error": str(exc)})
+            raise
+        except Exception as exc:
+            error = GenerationError(entry.id, f"{type(exc).__name__}: {exc}")
+            await self._finish(current, "error", {"error": str(error)})
+            raise error from exc
+        finally:
+            if pending_saves:
+                await asyncio.gather(*pending_saves, return_exceptions=True)
+        ended = self._clock.monotonic_ms()
+        response_ms = ended - started
+        decode_ms = ended - (first_token_at if first_token_at is not None else started)
+        decode_tokens = max(stats.tokens - 1, 0)
+        tokens_per_second = decode_tokens * 1000.0 / decode_ms if decode_ms > 0 else 0.0
+        metadata = {
+            "model": loaded.id,
+            "dtype": loaded.dtype,
+            "device": loaded.device,
+            "tokens": stats.tokens,
+            "tokensPerSecond": round(tokens_per_second, 2),
+            "durationMs": round(response_ms, 1),
+            "firstTokenMs": round((first_token_at or ended) - started, 1),
+        }
+        await self._finish(current, "stopped" if stats.stopped else "done", metadata)
+        self._emit(ReplyMetrics(reply.id, tokens_per_second, response_ms))
+
+    async def _finish(
+        self, message: Message, status: MessageStatus, metadata: dict[str, object]
+    ) -> None:
+        latest = next((m for m in self.messages if m.id == message.id), message)
+        final = replace(latest, status=status, metadata={**latest.metadata, **metadata})
+        self._replace(final)
+        self._emit(MessageUpdated(final))
+        await self._store.update_message(final)
+        await self._touch(self._clock.wall_ms())
+
+    def _replace(self, message: Message) -> None:
+        for i, existing in enumerate(self.messages):
+            if existing.id == message.id:
+                self.messages[i] = message
+                return
+
+    def _set_streaming(self, streaming: bool) -> None:
+        self._streaming = streaming
+        self._emit(StreamingChanged(streaming))

@@ -1,0 +1,51 @@
+"""The app's own error types, carrying the fields a user needs to understand what went wrong.
+
+Adapters translate foreign errors (a JsException, a failed fetch) into these at the boundary,
+so core and view never parse error strings.
+"""
+
+from __future__ import annotations
+
+
+class ParlanceError(Exception):
+    """Base of every error the app reports to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CatalogError(ParlanceError):
+    """The model catalog could not be fetched or is not in the documented format."""
+
+
+class ModelLoadError(ParlanceError):
+    """A model could not be loaded (missing file, offline hub, unsupported dtype...)."""
+
+    def __init__(self, model: str, reason: str, file: str | None = None) -> None:
+        super().__init__(reason)
+        self.model = model
+        self.file = file
+
+    def __str__(self) -> str:
+        where = f" ({self.file})" if self.file else ""
+        return f"Could not load {self.model}{where}: {self.reason}"
+
+
+class GenerationError(ParlanceError):
+    """The engine failed while producing a reply."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(reason)
+        self.model = model
+
+    def __str__(self) -> str:
+        return f"{self.model} failed while replying: {self.reason}"
+
+
+class LoadCanceled(ParlanceError):
+    """A queued or running load was superseded or no longer needed."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__("canceled")
+        self.model = model

@@ -1,0 +1,100 @@
+"""The fixed set of events core sends to the view, with one dispatch point (`EventSink`).
+
+Lifecycle states are data here, not strings scattered through the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from .catalog import Device
+from .conversations import Conversation, Message
+
+ModelState = Literal["idle", "queued", "downloading", "compiling", "ready", "failed", "canceled"]
+MODEL_STATES: tuple[ModelState, ...] = (
+    "idle", "queued", "downloading", "compiling", "ready", "failed", "canceled",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ModelStatusChanged:
+    model: str
+    state: ModelState
+    reason: str = ""
+    loaded_bytes: int = 0
+    total_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class EngineChanged:
+    """What the engine holds: the resident model and how many loads it has started."""
+
+    loaded_model: str | None
+    loads_started: int
+    device: Device
+
+
+@dataclass(frozen=True)
+class ConversationOpened:
+    """The view shows this conversation (None: a new, empty chat) and these messages."""
+
+    conversation: Conversation | None
+    messages: tuple[Message, ...]
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class ConversationNotFound:
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class ConversationsListed:
+    conversations: tuple[Conversation, ...]
+    current_id: str | None
+
+
+@dataclass(frozen=True)
+class MessageAdded:
+    message: Message
+
+
+@dataclass(frozen=True)
+class MessageUpdated:
+    """A message's text or status changed (every streamed chunk, and the end of a reply)."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class StreamingChanged:
+    streaming: bool
+
+
+@dataclass(frozen=True)
+class ReplyMetrics:
+    message_id: str
+    tokens_per_second: float
+    response_ms: float
+
+
+@dataclass(frozen=True)
+class ErrorRaised:
+    text: str
+
+
+Event = (
+    ModelStatusChanged
+    | EngineChanged
+    | ConversationOpened
+    | ConversationNotFound
+    | ConversationsListed
+    | MessageAdded
+    | MessageUpdated
+    | StreamingChanged
+    | ReplyMetrics
+    | ErrorRaised
+)
+EventSink = Callable[[Event], None]

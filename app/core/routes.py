@@ -1,0 +1,48 @@
+"""Hash routes as data: `#/chat` is a new chat, `#/chat/<id>` an existing conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+
+@dataclass(frozen=True)
+class NewChat:
+    """`#/chat`: an empty chat; the conversation is created when its first message is sent."""
+
+
+@dataclass(frozen=True)
+class OpenChat:
+    """`#/chat/<id>`: a stored conversation (which may not exist)."""
+
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A hash that is not canonical; the app replaces it with `to` (no history entry)."""
+
+    to: str
+
+
+Route = NewChat | OpenChat | Redirect
+
+NEW_CHAT_HASH = "#/chat"
+
+
+def parse_hash(hash_: str) -> Route:
+    """Turn `location.hash` into a route. Unknown or empty hashes go to a new chat."""
+    path = hash_.removeprefix("#").strip()
+    parts = [p for p in path.split("/") if p]
+    if parts == ["chat"]:
+        return NewChat()
+    if len(parts) == 2 and parts[0] == "chat":
+        return OpenChat(unquote(parts[1]))
+    return Redirect(NEW_CHAT_HASH)
+
+
+def chat_hash(conversation_id: str | None) -> str:
+    """The canonical hash of a conversation, or of a new chat when the id is None."""
+    if conversation_id is None:
+        return NEW_CHAT_HASH
+    return f"{NEW_CHAT_HASH}/{quote(conversation_id, safe='')}"

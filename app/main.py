@@ -1,0 +1,129 @@
+"""Composition root: build the browser adapters, hand them to core, route, and mark ready."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from app.browser.dom import Dom
+from app.browser.engine import TransformersJsEngine, detect_device
+from app.browser.interop import fetch_json, query_param, url_path
+from app.core.catalog import Catalog, parse_catalog
+from app.core.chat import Chat
+from app.core.errors import CatalogError
+from app.core.events import ConversationOpened, Event
+from app.core.loader import ModelLoader
+from app.core.memory import MemoryStore
+from app.core.routes import NewChat, OpenChat, Redirect, chat_hash, parse_hash
+from app.ui.view import ChatView, Intents
+
+DEFAULT_CATALOG = "models/catalog.json"
+
+
+class BrowserClock:
+    def monotonic_ms(self) -> float:
+        return time.perf_counter() * 1000.0
+
+    def wall_ms(self) -> int:
+        return int(time.time() * 1000)
+
+
+class RandomIds:
+    def new_id(self) -> str:
+        return uuid.uuid4().hex
+
+
+class App:
+    """Holds the running pieces so that event handlers and tasks have one owner."""
+
+    def __init__(self, dom: Dom, catalog: Catalog, catalog_url: str) -> None:
+        self.dom = dom
+        self.catalog = catalog
+        self.catalog_url = catalog_url
+        self.view = ChatView(dom, catalog)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.chat: Chat | None = None
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.view.show_error(f"Something went wrong: {task.exception()}")
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, ConversationOpened) and event.created and event.conversation:
+            self.dom.replace_hash(chat_hash(event.conversation.id))
+        self.view.handle(event)
+
+    async def boot(self) -> None:
+        forced = query_param("device")
+        device, has_f16 = await detect_device(forced)
+        # Local model files sit under the catalog's folder; transformers.js wants a path.
+        models_path = url_path(self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./")
+        engine = TransformersJsEngine(models_path=models_path, preferred_device=device)
+        engine.start_import()
+        loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
+        self.chat = Chat(
+            catalog=self.catalog,
+            store=MemoryStore(),
+            loader=loader,
+            engine=engine,
+            clock=BrowserClock(),
+            ids=RandomIds(),
+            emit=self.emit,
+        )
+        chat = self.chat
+        self.view.bind(
+            Intents(
+                send=lambda text: self.spawn(chat.send(text)),
+                stop=chat.stop,
+                choose_model=self._choose_model,
+                new_chat=lambda: self.dom.push_hash(chat_hash(None)),
+            )
+        )
+        self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
+        await self.route()
+        self.view.mark_ready(device)
+
+    def _choose_model(self, target: str | None) -> None:
+        assert self.chat is not None
+        self.chat.new_chat_target = target
+
+    async def route(self) -> None:
+        assert self.chat is not None
+        route = parse_hash(self.dom.hash)
+        match route:
+            case Redirect(to):
+                self.dom.replace_hash(to)
+                await self.chat.open_new()
+            case NewChat():
+                await self.chat.open_new()
+            case OpenChat(conversation_id):
+                if self.chat.conversation is None or self.chat.conversation.id != conversation_id:
+                    await self.chat.open(conversation_id)
+
+
+async def _main() -> None:
+    dom = Dom()
+    catalog_url = query_param("catalog") or DEFAULT_CATALOG
+    try:
+        catalog = parse_catalog(await fetch_json(catalog_url))
+    except (CatalogError, OSError, ValueError) as exc:
+        error = dom.by_testid("error")
+        error.querySelector(".error-text").textContent = f"The model catalog {catalog_url} is unusable: {exc}"
+        error.hidden = False
+        return
+    app = App(dom, catalog, catalog_url)
+    globals()["_app"] = app  # keep the app (and its proxies) alive for the page's lifetime
+    await app.boot()
+
+
+def start() -> None:
+    """Entry point called from index.html."""
+    asyncio.ensure_future(_main())

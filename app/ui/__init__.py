@@ -1,0 +1,1 @@
+"""DOM rendering and DOM events, through the adapter in app/browser/dom.py."""

@@ -1,0 +1,262 @@
+"""The chat view: turns core events into DOM changes, and DOM events into intents.
+
+Streaming text is coalesced: however many chunks arrive in a frame, each message element is
+written at most once per animation frame, and only that element is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.core.catalog import Catalog
+from app.core.conversations import Message
+from app.core.events import (
+    ConversationNotFound,
+    ConversationOpened,
+    ConversationsListed,
+    EngineChanged,
+    ErrorRaised,
+    Event,
+    MessageAdded,
+    MessageUpdated,
+    ModelStatusChanged,
+    ReplyMetrics,
+    StreamingChanged,
+)
+
+if TYPE_CHECKING:
+    from app.browser.dom import Dom, Element
+
+STATE_LABELS = {
+    "idle": "No model loaded",
+    "queued": "Queued",
+    "downloading": "Downloading",
+    "compiling": "Compiling",
+    "ready": "Ready",
+    "failed": "Failed",
+    "canceled": "Canceled",
+}
+
+
+@dataclass
+class Intents:
+    """What the user asked for; main wires these to core."""
+
+    send: Callable[[str], None]
+    stop: Callable[[], None]
+    choose_model: Callable[[str | None], None]
+    new_chat: Callable[[], None]
+
+
+def format_bytes(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1_000:.0f} kB"
+    return f"{count} B"
+
+
+def describe_reply(message: Message, labels: dict[str, str]) -> str:
+    """The line under an assistant reply: model, speed, duration."""
+    meta = message.metadata
+    model = message.model or "unknown model"
+    parts = [labels.get(model, model)]
+    if isinstance(meta.get("tokensPerSecond"), int | float) and message.status != "streaming":
+        parts.append(f"{meta['tokensPerSecond']:.1f} tok/s")
+    if isinstance(meta.get("durationMs"), int | float) and message.status != "streaming":
+        parts.append(f"{meta['durationMs'] / 1000:.2f} s")
+    if message.status == "stopped":
+        parts.append("stopped")
+    return " · ".join(parts)
+
+
+class ChatView:
+    def __init__(self, dom: Dom, catalog: Catalog) -> None:
+        self._dom = dom
+        self._labels = {m.id: m.label for m in catalog.models}
+        self._app = dom.by_testid("app")
+        self._messages = dom.document.querySelector(".messages")
+        self._empty = dom.document.querySelector(".empty-state")
+        self._input = dom.by_testid("chat-input")
+        self._send = dom.by_testid("send")
+        self._stop = dom.by_testid("stop")
+        self._select = dom.by_testid("model-select")
+        self._status = dom.by_testid("model-status")
+        self._status_text = self._status.querySelector(".model-status-text")
+        self._progress = dom.by_testid("model-progress")
+        self._metrics = dom.by_testid("metrics")
+        self._error = dom.by_testid("error")
+        self._not_found = dom.by_testid("not-found")
+        self._elements: dict[str, Element] = {}
+        self._dirty: dict[str, Message] = {}
+        self._streaming = False
+        self._shown_model: str | None = None
+        self._fill_models(catalog)
+
+    # -- setup ----------------------------------------------------------------------------
+
+    def _fill_models(self, catalog: Catalog) -> None:
+        default = self._select.querySelector('option[value=""]')
+        default.textContent = f"Default ({catalog.default})"
+        for entry in catalog.models:
+            self._select.appendChild(self._dom.create("option", text=entry.label, value=entry.id))
+
+    def bind(self, intents: Intents) -> None:
+        dom = self._dom
+        form = dom.document.querySelector(".composer")
+
+        def submit(event: Any) -> None:
+            event.preventDefault()
+            self._submit(intents)
+
+        def keydown(event: Any) -> None:
+            if event.key == "Enter" and not event.shiftKey and not event.isComposing:
+                event.preventDefault()
+                self._submit(intents)
+
+        dom.on(form, "submit", submit)
+        dom.on(self._input, "keydown", keydown)
+        dom.on(self._input, "input", lambda _e: self._autogrow())
+        dom.on(self._stop, "click", lambda _e: intents.stop())
+        dom.on(self._select, "change", lambda _e: intents.choose_model(str(self._select.value) or None))
+        dom.on(dom.by_testid("new-chat"), "click", lambda _e: intents.new_chat())
+        dom.on(self._error.querySelector(".error-dismiss"), "click", lambda _e: self.clear_error())
+
+    def _submit(self, intents: Intents) -> None:
+        text = str(self._input.value)
+        if not text.strip() or self._streaming:
+            return
+        self._input.value = ""
+        self._autogrow()
+        intents.send(text)
+
+    def _autogrow(self) -> None:
+        self._input.style.height = "auto"
+        self._input.style.height = f"{self._input.scrollHeight}px"
+
+    def mark_ready(self, device: str) -> None:
+        self._app.setAttribute("data-device", device)
+        self._app.setAttribute("data-ready", "true")
+        self._send.disabled = False
+        self._autogrow()
+
+    # -- events from core -----------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        match event:
+            case MessageUpdated(message):
+                self._dirty[message.id] = message
+                self._dom.after_frame(self._flush)
+            case MessageAdded(message):
+                self._add_message(message)
+            case ModelStatusChanged():
+                self._show_status(event)
+            case EngineChanged(loaded, loads, device):
+                self._app.setAttribute("data-loaded-model", loaded or "")
+                self._app.setAttribute("data-model-loads", str(loads))
+                self._app.setAttribute("data-device", device)
+            case StreamingChanged(streaming):
+                self._streaming = streaming
+                self._stop.hidden = not streaming
+                self._stop.disabled = not streaming
+                self._send.hidden = streaming
+            case ReplyMetrics(_, tps, ms):
+                self._metrics.setAttribute("data-tokens-per-second", f"{tps:.2f}")
+                self._metrics.setAttribute("data-response-ms", f"{ms:.0f}")
+                self._metrics.textContent = f"{tps:.1f} tok/s · {ms / 1000:.2f} s"
+            case ErrorRaised(text):
+                self.show_error(text)
+            case ConversationOpened(conversation, messages, created):
+                if not created:
+                    self._show_conversation(messages)
+                self._select.value = (conversation.model if conversation else None) or ""
+            case ConversationNotFound():
+                self._show_conversation(())
+                self._not_found.hidden = False
+                self._empty.hidden = True
+            case ConversationsListed():
+                pass  # the sidebar arrives with persistence
+
+    def show_error(self, text: str) -> None:
+        self._error.querySelector(".error-text").textContent = text
+        self._error.hidden = False
+
+    def clear_error(self) -> None:
+        self._error.hidden = True
+
+    def set_model_choice(self, target: str | None) -> None:
+        self._select.value = target or ""
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def _show_status(self, event: ModelStatusChanged) -> None:
+        status = self._status
+        status.setAttribute("data-model", event.model)
+        status.setAttribute("data-state", event.state)
+        label = f"{STATE_LABELS[event.state]} · {self._labels.get(event.model, event.model)}"
+        if event.state == "failed" and event.reason:
+            label += f": {event.reason}"
+        progress = self._progress
+        if event.state == "downloading" and event.total_bytes:
+            progress.max = event.total_bytes
+            progress.value = event.loaded_bytes
+            progress.hidden = False
+            label += f" {format_bytes(event.loaded_bytes)} / {format_bytes(event.total_bytes)}"
+        elif event.state in ("ready", "failed", "canceled", "idle"):
+            progress.hidden = True
+        self._status_text.textContent = label
+
+    def _show_conversation(self, messages: tuple[Message, ...]) -> None:
+        for element in self._elements.values():
+            element.remove()
+        self._elements.clear()
+        self._dirty.clear()
+        self._not_found.hidden = True
+        self._empty.hidden = bool(messages)
+        for message in messages:
+            self._add_message(message)
+
+    def _add_message(self, message: Message) -> None:
+        dom = self._dom
+        self._empty.hidden = True
+        self._not_found.hidden = True
+        element = dom.create(
+            "article",
+            testid="message",
+            **{"class": "message", "data-role": message.role, "data-message-id": message.id},
+        )
+        element.appendChild(dom.create("div", testid="message-content", **{"class": "message-content"}))
+        if message.role == "assistant":
+            element.appendChild(dom.create("div", testid="message-info", **{"class": "message-info"}))
+        self._messages.appendChild(element)
+        self._elements[message.id] = element
+        self._render(element, message)
+        element.scrollIntoView(js_block_end())
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, {}
+        for message_id, message in dirty.items():
+            element = self._elements.get(message_id)
+            if element is not None:
+                self._render(element, message)
+        if dirty:
+            self._messages.scrollTop = self._messages.scrollHeight
+
+    def _render(self, element: Element, message: Message) -> None:
+        content = element.querySelector(".message-content")
+        text = message.content
+        if message.status == "error" and not text:
+            text = str(message.metadata.get("error") or "The reply failed.")
+        # textContent: model output is untrusted and is never parsed as HTML.
+        content.textContent = text
+        if message.role == "assistant":
+            element.setAttribute("data-status", message.status)
+            element.setAttribute("data-model", message.model or "")
+            element.querySelector(".message-info").textContent = describe_reply(message, self._labels)
+
+
+def js_block_end() -> Any:
+    """scrollIntoView options; a plain bool keeps it free of JS object conversion."""
+    return False

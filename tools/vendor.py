@@ -1,0 +1,106 @@
+"""Copy exactly the files the page needs into the served, git-ignored `vendor/` folder.
+
+Why: the app must run offline and from any static host, so nothing may come from a CDN.
+JS and wasm come from the npm registry through package-lock.json (`npm ci --ignore-scripts`
+puts them in node_modules/); Python wheels come from PyPI, pinned and hash-checked in
+requirements-browser.txt. This tool copies the few files the page really requests and checks
+that the onnxruntime-web it copies is the exact version transformers.js pins.
+
+Usage: python3 tools/vendor.py [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / "node_modules"
+VENDOR = ROOT / "vendor"
+
+# (source folder under node_modules, file names, destination folder under vendor/)
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+]
+# onnxruntime-web's asyncify build serves wasm, webgpu and the proxy worker alike.
+ORT_FILES = ["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]
+
+
+def _ort_dir() -> Path:
+    """The onnxruntime-web that transformers.js resolves (nested copy first, as Node does)."""
+    nested = NODE / "@huggingface/transformers/node_modules/onnxruntime-web"
+    return nested if nested.is_dir() else NODE / "onnxruntime-web"
+
+
+def _check_ort_version(ort_dir: Path) -> None:
+    tjs = json.loads((NODE / "@huggingface/transformers/package.json").read_text())
+    wanted = tjs["dependencies"]["onnxruntime-web"]
+    have = json.loads((ort_dir / "package.json").read_text())["version"]
+    if have != wanted:
+        sys.exit(f"vendor: onnxruntime-web {have} installed, transformers.js pins {wanted}")
+
+
+def _copy(src: Path, dst: Path) -> int:
+    if not src.is_file():
+        sys.exit(f"vendor: missing {src.relative_to(ROOT)}: run `npm ci --ignore-scripts` first")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size or (
+        dst.stat().st_mtime < src.stat().st_mtime
+    ):
+        shutil.copy2(src, dst)
+    return src.stat().st_size
+
+
+def _wheels(dest: Path) -> int:
+    """Download the pinned wheels (pip checks every hash) unless they are already there."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+        "--only-binary=:all:", "--require-hashes",
+        "-r", str(ROOT / "requirements-browser.txt"), "-d", str(dest),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+    return sum(p.stat().st_size for p in dest.glob("*.whl"))
+
+
+def vendor() -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    ort_dir = _ort_dir()
+    _check_ort_version(ort_dir)
+    plan: list[tuple[Path, Path]] = []
+    plan += [(NODE / "pyodide" / f, VENDOR / "pyodide" / f) for f in PYODIDE_FILES]
+    core_dist = NODE / "@pyscript/core/dist"
+    plan += [
+        (p, VENDOR / "pyscript" / p.name)
+        for p in sorted(core_dist.iterdir())
+        if p.suffix in {".js", ".css"} and p.name != "service-worker.js"
+    ]
+    tjs = NODE / "@huggingface/transformers/dist/transformers.min.js"
+    plan.append((tjs, VENDOR / "transformers" / "transformers.min.js"))
+    plan += [(ort_dir / "dist" / f, VENDOR / "ort" / f) for f in ORT_FILES]
+    for src, dst in plan:
+        group = dst.parent.name
+        sizes[group] = sizes.get(group, 0) + _copy(src, dst)
+    sizes["wheels"] = _wheels(VENDOR / "wheels")
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args()
+    sizes = vendor()
+    total = sum(sizes.values())
+    parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+    print(f"vendor/: {total / 1e6:.1f} MB ({parts})")
+
+
+if __name__ == "__main__":
+    main()
