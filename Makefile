@@ -7,7 +7,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium bench clean
+.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium clean tiny-models
 
 run: serve-deps
 	$(PYTHON) tools/serve.py --port $(PORT)
@@ -57,3 +57,13 @@ e2e: test-deps
 
 clean:
 	rm -rf vendor $(VENV) node_modules
+
+# -- the bundled tiny test models (heavy build dependencies, kept out of run and test) ----
+.venv-models/.stamp: requirements-models.txt
+	$(PYTHON) -m venv .venv-models
+	.venv-models/bin/pip install --quiet -r requirements-models.txt
+	@touch $@
+
+tiny-models: .venv-models/.stamp
+	.venv-models/bin/python tools/models/build_tiny_models.py
+	.venv-models/bin/python tools/models/check_tiny_models.py

@@ -65,7 +65,9 @@ class App:
         forced = query_param("device")
         device, has_f16 = await detect_device(forced)
         # Local model files sit under the catalog's folder; transformers.js wants a path.
-        models_path = url_path(self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./")
+        models_path = url_path(
+            self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
+        )
         engine = TransformersJsEngine(models_path=models_path, preferred_device=device)
         engine.start_import()
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
@@ -116,7 +118,9 @@ async def _main() -> None:
         catalog = parse_catalog(await fetch_json(catalog_url))
     except (CatalogError, OSError, ValueError) as exc:
         error = dom.by_testid("error")
-        error.querySelector(".error-text").textContent = f"The model catalog {catalog_url} is unusable: {exc}"
+        error.querySelector(
+            ".error-text"
+        ).textContent = f"The model catalog {catalog_url} is unusable: {exc}"
         error.hidden = False
         return
     app = App(dom, catalog, catalog_url)
@@ -124,6 +128,9 @@ async def _main() -> None:
     await app.boot()
 
 
+_BOOT: set[asyncio.Future[None]] = set()
+
+
 def start() -> None:
     """Entry point called from index.html."""
-    asyncio.ensure_future(_main())
+    _BOOT.add(asyncio.ensure_future(_main()))

@@ -52,8 +52,10 @@ def _copy(src: Path, dst: Path) -> int:
     if not src.is_file():
         sys.exit(f"vendor: missing {src.relative_to(ROOT)}: run `npm ci --ignore-scripts` first")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if not dst.exists() or dst.stat().st_size != src.stat().st_size or (
-        dst.stat().st_mtime < src.stat().st_mtime
+    if (
+        not dst.exists()
+        or dst.stat().st_size != src.stat().st_size
+        or (dst.stat().st_mtime < src.stat().st_mtime)
     ):
         shutil.copy2(src, dst)
     return src.stat().st_size

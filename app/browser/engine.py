@@ -10,6 +10,7 @@ runs on the GPU timeline, so it needs no worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ async def detect_device(forced: str | None) -> tuple[Device, bool]:
     """
     if forced == "wasm":
         return "wasm", False
-    gpu = getattr(js.navigator, "gpu", None)
+    gpu: Any = getattr(js.navigator, "gpu", None)
     if is_nullish(gpu):
         return "wasm", False
     try:
@@ -99,7 +100,9 @@ class TransformersJsEngine:
         try:
             tjs = await self._tjs()
         except JsException as exc:
-            raise ModelLoadError(entry.id, f"transformers.js failed to start: {error_message(exc)}") from exc
+            raise ModelLoadError(
+                entry.id, f"transformers.js failed to start: {error_message(exc)}"
+            ) from exc
         tjs.js_obj.env.allowRemoteModels = entry.source == "hub"
 
         def progress(event: Any) -> None:
@@ -107,7 +110,9 @@ class TransformersJsEngine:
             status = info.get("status")
             if status == "progress_total":
                 on_progress(
-                    LoadProgress("downloading", int(info.get("loaded") or 0), int(info.get("total") or 0))
+                    LoadProgress(
+                        "downloading", int(info.get("loaded") or 0), int(info.get("total") or 0)
+                    )
                 )
             elif status == "done" and str(info.get("file", "")).endswith(".onnx"):
                 on_progress(LoadProgress("compiling"))
@@ -125,7 +130,7 @@ class TransformersJsEngine:
         return LoadedModel(id=entry.id, dtype=dtype, device=device, handle=pipe)
 
     async def warm_up(self, model: LoadedModel) -> None:
-        """One token through the whole graph, so shaders and kernels compile before the user waits."""
+        """One token through the whole graph: kernels compile before the user waits."""
         try:
             await self._run(model, WARM_UP_TURNS, {"max_new_tokens": 1, "do_sample": False}, None)
         except JsException as exc:
@@ -149,10 +154,9 @@ class TransformersJsEngine:
             self._interrupt.interrupt()
 
     async def dispose(self, model: LoadedModel) -> None:
-        try:
+        # A session that is already gone has nothing left to free.
+        with contextlib.suppress(JsException):
             await model.handle.dispose()
-        except JsException:
-            pass  # a session that is already gone has nothing left to free
 
     # -- internals ------------------------------------------------------------------------
 

@@ -1,1 +1,4 @@
-"""Pure Python application core: no js, pyodide or pyscript imports; runs and is tested in CPython."""
+"""Pure Python application core.
+
+No js, pyodide or pyscript imports: it runs, and is tested, in CPython.
+"""

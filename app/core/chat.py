@@ -8,6 +8,8 @@ the reply is stored when it ends and, while it streams, at least once a second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Mapping
 from dataclasses import replace
 
 from .catalog import Catalog, ModelEntry
@@ -73,7 +75,7 @@ class Chat:
         self._queue_target_model()
 
     async def open(self, conversation_id: str) -> bool:
-        """Show a stored conversation and queue its model; False (and nothing written) if unknown."""
+        """Show a stored conversation and queue its model; False (nothing written) if unknown."""
         conversation = await self._store.get_conversation(conversation_id)
         if conversation is None:
             self.conversation = None
@@ -94,10 +96,9 @@ class Chat:
         self._preload = asyncio.ensure_future(self._preload_model(entry))
 
     async def _preload_model(self, entry: ModelEntry) -> None:
-        try:
+        # A failure shows in the model status; a send reports it in the chat.
+        with contextlib.suppress(ParlanceError):
             await self._loader.request(entry)
-        except ParlanceError:
-            pass  # the status shows it; a send will report it in the chat
 
     # -- sending -------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class Chat:
         self._emit(ReplyMetrics(reply.id, tokens_per_second, response_ms))
 
     async def _finish(
-        self, message: Message, status: MessageStatus, metadata: dict[str, object]
+        self, message: Message, status: MessageStatus, metadata: Mapping[str, object]
     ) -> None:
         latest = next((m for m in self.messages if m.id == message.id), message)
         final = replace(latest, status=status, metadata={**latest.metadata, **metadata})

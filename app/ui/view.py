@@ -120,7 +120,9 @@ class ChatView:
         dom.on(self._input, "keydown", keydown)
         dom.on(self._input, "input", lambda _e: self._autogrow())
         dom.on(self._stop, "click", lambda _e: intents.stop())
-        dom.on(self._select, "change", lambda _e: intents.choose_model(str(self._select.value) or None))
+        dom.on(
+            self._select, "change", lambda _e: intents.choose_model(str(self._select.value) or None)
+        )
         dom.on(dom.by_testid("new-chat"), "click", lambda _e: intents.new_chat())
         dom.on(self._error.querySelector(".error-dismiss"), "click", lambda _e: self.clear_error())
 
@@ -227,9 +229,13 @@ class ChatView:
             testid="message",
             **{"class": "message", "data-role": message.role, "data-message-id": message.id},
         )
-        element.appendChild(dom.create("div", testid="message-content", **{"class": "message-content"}))
+        element.appendChild(
+            dom.create("div", testid="message-content", **{"class": "message-content"})
+        )
         if message.role == "assistant":
-            element.appendChild(dom.create("div", testid="message-info", **{"class": "message-info"}))
+            element.appendChild(
+                dom.create("div", testid="message-info", **{"class": "message-info"})
+            )
         self._messages.appendChild(element)
         self._elements[message.id] = element
         self._render(element, message)
@@ -254,7 +260,9 @@ class ChatView:
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
-            element.querySelector(".message-info").textContent = describe_reply(message, self._labels)
+            element.querySelector(".message-info").textContent = describe_reply(
+                message, self._labels
+            )
 
 
 def js_block_end() -> Any:

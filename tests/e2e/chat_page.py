@@ -1,0 +1,65 @@
+"""A page object for the chat, written against UI-CONTRACT.md's test ids only."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+from .conftest import READY
+
+FINISHED = '[data-status="done"], [data-status="stopped"], [data-status="error"]'
+
+
+class ChatPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.app = page.get_by_test_id("app")
+        self.input = page.get_by_test_id("chat-input")
+        self.messages = page.get_by_test_id("message")
+        self.assistant = page.locator('[data-testid=message][data-role="assistant"]')
+
+    def open(self, path: str = "#/chat") -> ChatPage:
+        self.page.goto(path)
+        self.page.wait_for_selector(READY)
+        return self
+
+    def send(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def reply(self, index: int = -1) -> Locator:
+        return self.assistant.nth(index) if index >= 0 else self.assistant.last
+
+    def wait_reply_finished(self, index: int = -1) -> Locator:
+        reply = self.reply(index)
+        expect(reply).to_have_attribute("data-status", "done")
+        return reply
+
+    def ask(self, text: str) -> Locator:
+        """Send `text` and wait for its reply to finish."""
+        before = self.assistant.count()
+        self.send(text)
+        expect(self.assistant).to_have_count(before + 1)
+        return self.wait_reply_finished(before)
+
+    def content(self, message: Locator) -> str:
+        return message.get_by_test_id("message-content").inner_text().strip()
+
+    def record_stream(self) -> None:
+        """Record every text an assistant reply shows while it streams (window.__chunks)."""
+        self.page.evaluate(
+            """() => {
+              window.__chunks = [];
+              const list = document.querySelector('[data-testid=app]');
+              new MutationObserver(() => {
+                const replies = document.querySelectorAll(
+                  '[data-testid=message][data-role=assistant] [data-testid=message-content]');
+                const last = replies[replies.length - 1];
+                if (!last) return;
+                const chunks = window.__chunks;
+                if (chunks[chunks.length - 1] !== last.textContent) chunks.push(last.textContent);
+              }).observe(list, {subtree: true, childList: true, characterData: true});
+            }"""
+        )
+
+    def streamed_texts(self) -> list[str]:
+        return [t for t in self.page.evaluate("window.__chunks") if t]

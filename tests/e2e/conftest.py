@@ -1,0 +1,153 @@
+"""Playwright fixtures: the real site on loopback, real Chromium, and a network guard.
+
+Every page runs in a fresh browser context (fresh IndexedDB and cache) whose requests are
+checked: anything that would leave 127.0.0.1 is aborted and fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route
+
+from tools.serve import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SUB_PATH = "some/sub/path"
+CANNED = json.loads((ROOT / "tools/models/canned.json").read_text())
+READY = '[data-testid=app][data-ready="true"]'
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+
+
+def canned(model: str, case_id: str) -> dict[str, Any]:
+    """A trained conversation of a bundled model (tools/models/canned.json)."""
+    return next(c for c in CANNED["models"][model] if c["id"] == case_id)
+
+
+@pytest.fixture(scope="session")
+def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository, served at / and again at /some/sub/path/, plus room for test files."""
+    root = tmp_path_factory.mktemp("site")
+    for entry in ROOT.iterdir():
+        if entry.name not in {".git", "node_modules", ".venv", ".venv-models"}:
+            (root / entry.name).symlink_to(entry)
+    (root / SUB_PATH).parent.mkdir(parents=True)
+    (root / SUB_PATH).symlink_to(ROOT)
+    (root / "test-catalogs").mkdir()
+    return root
+
+
+@pytest.fixture(scope="session")
+def base_url(site_root: Path) -> Iterator[str]:
+    server = make_server(site_root, 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def write_site_file(site_root: Path) -> Callable[[str, Any], str]:
+    """Put a JSON file (a test catalog) on the site; returns its page-relative URL."""
+
+    def write(name: str, data: Any) -> str:
+        path = site_root / "test-catalogs" / name
+        path.write_text(json.dumps(data))
+        return f"test-catalogs/{name}"
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def copy_model(site_root: Path) -> Callable[[str, str, list[str]], None]:
+    """Copy a bundled model under test-catalogs/ (optionally without some files)."""
+
+    def copy(source_id: str, target_id: str, drop: list[str]) -> None:
+        target = site_root / "test-catalogs" / target_id
+        if not target.exists():
+            shutil.copytree(ROOT / "models" / source_id, target)
+        for name in drop:
+            (target / name).unlink(missing_ok=True)
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if CHROMIUM.exists():
+        args["executable_path"] = str(CHROMIUM)
+    return args
+
+
+@pytest.fixture(scope="session")
+def webgpu_browser(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
+) -> Iterator[Browser]:
+    """Chromium with a WebGPU adapter (SwiftShader's software adapter when there is no GPU)."""
+    args = {**browser_type_launch_args}
+    args["args"] = [*CHROMIUM_ARGS, "--enable-unsafe-webgpu"]
+    browser = browser_type.launch(**args)
+    yield browser
+    browser.close()
+
+
+class NetworkGuard:
+    def __init__(self) -> None:
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and host not in (
+            "127.0.0.1",
+            "localhost",
+        ):
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+
+def guarded_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context: BrowserContext = browser.new_context(base_url=base_url)
+    guard = NetworkGuard()
+    context.route("**/*", guard)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(float(os.environ.get("E2E_TIMEOUT_MS", "60000")))
+    yield page
+    context.close()
+    assert guard.blocked == [], f"requests tried to leave the machine: {guard.blocked}"
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    yield from guarded_page(browser, base_url)
+
+
+@pytest.fixture
+def webgpu_page(webgpu_browser: Browser, base_url: str) -> Iterator[Page]:
+    yield from guarded_page(webgpu_browser, base_url)

@@ -1,0 +1,93 @@
+"""Small hand-written fakes of the ports, for CPython tests of core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from app.core.catalog import Device, ModelEntry
+from app.core.errors import GenerationError, ModelLoadError
+from app.core.events import Event
+from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress
+
+
+class FakeEngine:
+    """Loads succeed (or fail) on command; replies are scripted per model, word by word."""
+
+    def __init__(self, replies: Mapping[str, str] | None = None) -> None:
+        self.replies = dict(replies or {})
+        self.loads: list[str] = []
+        self.disposed: list[str] = []
+        self.generated: list[tuple[str, list[ChatTurn]]] = []
+        self.fail_load: dict[str, str] = {}
+        self.fail_generate: str | None = None
+        self.gates: dict[str, asyncio.Event] = {}
+        self.chunk_pause: asyncio.Event | None = None
+        self._interrupted = False
+
+    def gate(self, model_id: str) -> asyncio.Event:
+        """Make loads of `model_id` wait until the returned event is set."""
+        self.gates[model_id] = asyncio.Event()
+        return self.gates[model_id]
+
+    async def load(
+        self,
+        entry: ModelEntry,
+        dtype: str | None,
+        device: Device,
+        on_progress: Callable[[LoadProgress], None],
+    ) -> LoadedModel:
+        self.loads.append(entry.id)
+        on_progress(LoadProgress("downloading", 50, 100))
+        if entry.id in self.gates:
+            await self.gates[entry.id].wait()
+        if entry.id in self.fail_load:
+            raise ModelLoadError(entry.id, self.fail_load[entry.id])
+        on_progress(LoadProgress("downloading", 100, 100))
+        return LoadedModel(entry.id, dtype, device, handle=object())
+
+    async def warm_up(self, model: LoadedModel) -> None:
+        await asyncio.sleep(0)
+
+    async def generate(
+        self,
+        model: LoadedModel,
+        turns: Sequence[ChatTurn],
+        options: Mapping[str, Any],
+        on_text: Callable[[str], None],
+    ) -> GenerationStats:
+        self.generated.append((model.id, list(turns)))
+        self._interrupted = False
+        if self.fail_generate:
+            raise GenerationError(model.id, self.fail_generate)
+        words = self.replies.get(model.id, f"reply from {model.id}").split(" ")
+        tokens = 0
+        for i, word in enumerate(words):
+            if self._interrupted:
+                break
+            on_text(word if i == 0 else " " + word)
+            tokens += 1
+            if self.chunk_pause is not None:
+                await self.chunk_pause.wait()
+            await asyncio.sleep(0)
+        return GenerationStats(tokens=tokens, stopped=self._interrupted)
+
+    def interrupt(self) -> None:
+        self._interrupted = True
+
+    async def dispose(self, model: LoadedModel) -> None:
+        self.disposed.append(model.id)
+
+
+class Recorder:
+    """An EventSink that keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]

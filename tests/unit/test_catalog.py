@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.catalog import ModelEntry, parse_catalog
+from app.core.errors import CatalogError
+from app.core.loader import place
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def catalog_dict(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "default": "smart",
+        "presets": {"smart": ["org/big", "org/small"], "quick": ["org/small"]},
+        "models": [
+            {
+                "id": "org/big",
+                "label": "Big",
+                "source": "hub",
+                "dtype": {"webgpu": "q4f16", "wasm": "q8"},
+            },
+            {"id": "org/small", "label": "Small", "source": "local", "dtype": "q8"},
+        ],
+    }
+    raw.update(overrides)
+    return raw
+
+
+def test_the_shipped_catalog_parses_and_its_presets_name_models_it_lists() -> None:
+    catalog = parse_catalog(json.loads((ROOT / "models/catalog.json").read_text()))
+    assert catalog.default == "smart"
+    assert {"smart", "quick"} <= set(catalog.presets)
+    for members in catalog.presets.values():
+        assert all(catalog.get(m) is not None for m in members)
+
+
+def test_the_shipped_local_models_have_the_files_their_dtypes_need() -> None:
+    catalog = parse_catalog(json.loads((ROOT / "models/catalog.json").read_text()))
+    names = {"fp32": "model.onnx", "q8": "model_quantized.onnx", "q4": "model_q4.onnx"}
+    for entry in catalog.models:
+        if entry.source != "local":
+            continue
+        folder = ROOT / "models" / entry.id
+        for required in [
+            "config.json",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "generation_config.json",
+        ]:
+            assert (folder / required).is_file(), f"{entry.id} lacks {required}"
+        for device in ("wasm", "webgpu"):
+            dtype = entry.dtype_for(device)
+            assert dtype is not None
+            assert (folder / "onnx" / names[dtype]).is_file(), f"{entry.id} lacks {dtype} weights"
+
+
+def test_a_null_target_follows_the_default_preset_to_its_first_usable_model() -> None:
+    catalog = parse_catalog(catalog_dict())
+    assert catalog.resolve(None) == catalog.get("org/big")
+    only_local = catalog.resolve(None, usable=lambda m: m.source == "local")
+    assert only_local is not None and only_local.id == "org/small"
+
+
+def test_a_model_id_target_resolves_to_itself_and_an_unknown_one_to_nothing() -> None:
+    catalog = parse_catalog(catalog_dict())
+    small = catalog.resolve("org/small")
+    assert small is not None and small.id == "org/small"
+    assert catalog.resolve("org/missing") is None
+
+
+def test_a_preset_with_no_usable_model_resolves_to_nothing() -> None:
+    catalog = parse_catalog(catalog_dict())
+    assert catalog.resolve("quick", usable=lambda _m: False) is None
+
+
+def test_dtype_can_be_one_for_every_device_or_a_map_per_device() -> None:
+    catalog = parse_catalog(catalog_dict())
+    big, small = catalog.get("org/big"), catalog.get("org/small")
+    assert big is not None and small is not None
+    assert big.dtype_for("webgpu") == "q4f16" and big.dtype_for("wasm") == "q8"
+    assert small.dtype_for("webgpu") == "q8"
+
+
+def test_half_precision_models_fall_back_to_wasm_on_webgpu_without_shader_f16() -> None:
+    entry = ModelEntry("org/big", "Big", "hub", {"webgpu": "q4f16", "wasm": "q8"})
+    assert place(entry, "webgpu", has_shader_f16=True) == place(entry, "webgpu", True)
+    assert place(entry, "webgpu", has_shader_f16=True).device == "webgpu"
+    fallback = place(entry, "webgpu", has_shader_f16=False)
+    assert (fallback.device, fallback.dtype) == ("wasm", "q8")
+    fp32 = ModelEntry("org/x", "X", "local", {"webgpu": "fp32", "wasm": "q8"})
+    assert place(fp32, "webgpu", has_shader_f16=False).device == "webgpu"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"models": []}, "no models"),
+        ({"default": "nothing"}, "neither a preset nor a model"),
+        ({"models": [{"id": "no-slash", "source": "local"}]}, "org/name"),
+        ({"models": [{"id": "a/b", "source": "ftp"}]}, "source"),
+        (
+            {"models": [{"id": "a/b", "source": "hub", "generation": {"evil": 1}}]},
+            "unknown generation",
+        ),
+        ({"presets": {"smart": "org/big"}}, "list of model ids"),
+    ],
+)
+def test_a_malformed_catalog_is_rejected_with_a_reason(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(catalog_dict(**overrides))
+
+
+def test_a_catalog_that_is_not_an_object_is_rejected() -> None:
+    with pytest.raises(CatalogError):
+        parse_catalog(["not", "an", "object"])

@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from app.core.catalog import parse_catalog
+from app.core.chat import Chat
+from app.core.events import (
+    ConversationNotFound,
+    ConversationOpened,
+    ErrorRaised,
+    MessageAdded,
+    MessageUpdated,
+    ReplyMetrics,
+    StreamingChanged,
+)
+from app.core.loader import ModelLoader
+from app.core.memory import CountingIds, ManualClock, MemoryStore
+
+from .fakes import FakeEngine, Recorder
+
+CATALOG = parse_catalog(
+    {
+        "default": "smart",
+        "presets": {"smart": ["tiny/a"], "quick": ["tiny/b"]},
+        "models": [
+            {
+                "id": "tiny/a",
+                "label": "A",
+                "source": "local",
+                "dtype": {"wasm": "q8", "webgpu": "fp32"},
+            },
+            {"id": "tiny/b", "label": "B", "source": "local", "dtype": "q8"},
+        ],
+    }
+)
+
+
+class Harness:
+    def __init__(self, replies: dict[str, str] | None = None) -> None:
+        self.engine = FakeEngine(
+            replies or {"tiny/a": "Hello from A", "tiny/b": "Greetings from B"}
+        )
+        self.store = MemoryStore()
+        self.events = Recorder()
+        self.clock = ManualClock(step_ms=5)
+        loader = ModelLoader(self.engine, self.events, preferred_device="wasm")
+        self.chat = Chat(
+            catalog=CATALOG,
+            store=self.store,
+            loader=loader,
+            engine=self.engine,
+            clock=self.clock,
+            ids=CountingIds(),
+            emit=self.events,
+        )
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_sending_creates_the_conversation_stores_the_message_and_streams_the_reply() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        assert await h.chat.send("hi there") is True
+        conversation = h.chat.conversation
+        assert conversation is not None and conversation.title == "hi there"
+        created = [e for e in h.events.of(ConversationOpened) if e.created]
+        assert len(created) == 1
+        stored = await h.store.list_messages(conversation.id)
+        assert [(m.role, m.content, m.status) for m in stored] == [
+            ("user", "hi there", "done"),
+            ("assistant", "Hello from A", "done"),
+        ]
+        reply = stored[1]
+        assert reply.metadata["model"] == "tiny/a"
+        assert reply.metadata["dtype"] == "q8" and reply.metadata["device"] == "wasm"
+        assert reply.metadata["tokens"] == 3
+        chunks = [e.message.content for e in h.events.of(MessageUpdated)]
+        assert chunks[:3] == ["Hello", "Hello from", "Hello from A"]
+        assert len(h.events.of(ReplyMetrics)) == 1
+        assert [e.streaming for e in h.events.of(StreamingChanged)] == [True, False]
+
+    run(scenario())
+
+
+def test_empty_or_whitespace_input_sends_nothing() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        assert await h.chat.send("   \n\t") is False
+        assert h.chat.conversation is None
+        assert h.events.of(MessageAdded) == []
+
+    run(scenario())
+
+
+def test_the_user_message_is_stored_before_generation_starts() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        h.engine.chunk_pause = asyncio.Event()
+        await h.chat.open_new()
+        sending = asyncio.ensure_future(h.chat.send("keep me"))
+        await asyncio.sleep(0.01)
+        assert h.chat.conversation is not None
+        stored = await h.store.list_messages(h.chat.conversation.id)
+        assert stored[0].content == "keep me"
+        assert stored[1].status == "streaming"
+        h.engine.chunk_pause.set()
+        await sending
+
+    run(scenario())
+
+
+def test_a_streaming_reply_is_saved_at_least_once_a_second() -> None:
+    async def scenario() -> None:
+        h = Harness({"tiny/a": " ".join(f"w{i}" for i in range(10))})
+        h.clock = ManualClock(step_ms=300)  # every reading advances 300 ms
+        h.chat._clock = h.clock
+        saves: list[str] = []
+        original = h.store.update_message
+
+        async def spy(message: Any) -> None:
+            saves.append(message.content)
+            await original(message)
+
+        h.store.update_message = spy  # type: ignore[method-assign]
+        await h.chat.open_new()
+        await h.chat.send("go")
+        partial = [s for s in saves if s and not s.endswith("w9")]
+        assert len(partial) >= 2, saves
+        assert saves[-1].endswith("w9")
+
+    run(scenario())
+
+
+def test_stop_keeps_the_text_so_far_and_marks_the_reply_stopped() -> None:
+    async def scenario() -> None:
+        h = Harness({"tiny/a": "one two three four five"})
+        h.engine.chunk_pause = asyncio.Event()
+        await h.chat.open_new()
+        sending = asyncio.ensure_future(h.chat.send("count"))
+        while not [e for e in h.events.of(MessageUpdated) if e.message.content]:
+            await asyncio.sleep(0)
+        h.chat.stop()
+        h.engine.chunk_pause.set()
+        await sending
+        assert h.chat.conversation is not None
+        reply = (await h.store.list_messages(h.chat.conversation.id))[-1]
+        assert reply.status == "stopped"
+        assert reply.content == "one"
+
+    run(scenario())
+
+
+def test_a_generation_error_is_shown_stored_on_the_reply_and_the_chat_stays_usable() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        h.engine.fail_generate = "out of memory"
+        await h.chat.send("first")
+        errors = h.events.of(ErrorRaised)
+        assert len(errors) == 1 and "out of memory" in errors[0].text
+        assert h.chat.conversation is not None
+        stored = await h.store.list_messages(h.chat.conversation.id)
+        assert stored[0].content == "first"
+        assert stored[1].status == "error"
+        h.engine.fail_generate = None
+        await h.chat.send("second")
+        stored = await h.store.list_messages(h.chat.conversation.id)
+        assert [m.status for m in stored] == ["done", "error", "done", "done"]
+        # The failed reply is not fed back to the model as context.
+        _, turns = h.engine.generated[-1]
+        assert [t.content for t in turns] == ["first", "second"]
+
+    run(scenario())
+
+
+def test_every_turn_of_the_conversation_is_sent_as_context() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("My name is Ada.")
+        await h.chat.send("What is my name?")
+        _, turns = h.engine.generated[-1]
+        assert [(t.role, t.content) for t in turns] == [
+            ("user", "My name is Ada."),
+            ("assistant", "Hello from A"),
+            ("user", "What is my name?"),
+        ]
+
+    run(scenario())
+
+
+def test_a_new_chat_targeting_another_model_replies_with_it_and_records_it() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        h.chat.new_chat_target = "quick"
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        assert h.chat.conversation is not None and h.chat.conversation.model == "quick"
+        reply = h.chat.messages[-1]
+        assert reply.content == "Greetings from B"
+        assert reply.metadata["model"] == "tiny/b"
+
+    run(scenario())
+
+
+def test_opening_an_unknown_conversation_reports_not_found_and_writes_nothing() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        assert await h.chat.open("nope") is False
+        assert h.events.of(ConversationNotFound) == [ConversationNotFound("nope")]
+        assert await h.store.list_conversations() == []
+
+    run(scenario())
+
+
+def test_a_stored_conversation_reopens_with_its_messages_and_queues_its_model() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        h.chat.new_chat_target = "tiny/b"
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        conversation_id = h.chat.conversation.id if h.chat.conversation else ""
+        fresh = Harness()
+        fresh.store = h.store
+        fresh.chat._store = h.store
+        assert await fresh.chat.open(conversation_id)
+        await asyncio.sleep(0.01)
+        opened = fresh.events.of(ConversationOpened)[-1]
+        assert [m.content for m in opened.messages] == ["hi", "Greetings from B"]
+        assert fresh.engine.loads == ["tiny/b"]
+
+    run(scenario())
+
+
+def test_an_unknown_model_target_fails_the_reply_with_a_clear_message() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        h.chat.new_chat_target = "nobody/nothing"
+        await h.chat.open_new()
+        await h.chat.send("hello")
+        errors = h.events.of(ErrorRaised)
+        assert (
+            errors and "nobody/nothing" in errors[0].text and "not in the catalog" in errors[0].text
+        )
+        assert h.chat.messages[0].content == "hello"
+
+    run(scenario())
+
+
+def test_metadata_survives_serialisation_as_json() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        json.dumps(h.chat.messages[-1].metadata)
+
+    run(scenario())

@@ -1,0 +1,72 @@
+"""The project's standing rules, checked on its files."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWSER_MODULES = {"js", "pyodide", "pyscript"}
+CDN = re.compile(r"cdn\.jsdelivr|unpkg\.com|esm\.sh|cdnjs|pyscript\.net|skypack|huggingface\.co")
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_core_imports_nothing_from_the_browser() -> None:
+    for path in (ROOT / "app/core").rglob("*.py"):
+        assert not imported_roots(path) & BROWSER_MODULES, f"{path} imports the browser"
+
+
+def test_only_app_browser_imports_js_pyodide_or_pyscript() -> None:
+    for path in (ROOT / "app").rglob("*.py"):
+        if "browser" in path.relative_to(ROOT / "app").parts:
+            continue
+        if path.name == "main.py":
+            assert not imported_roots(path) & BROWSER_MODULES
+            continue
+        assert not imported_roots(path) & BROWSER_MODULES, f"{path} imports the browser"
+
+
+def test_pyscript_toml_ships_every_module_of_the_app_package() -> None:
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    shipped = {target.removeprefix("./") for target in config["files"].values()}
+    for path in (ROOT / "app").rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        assert relative in shipped, f"{relative} is missing from pyscript.toml [files]"
+
+
+def test_pyscript_toml_points_only_inside_the_site() -> None:
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    urls = [config["interpreter"], *config["files"]]
+    for url in urls:
+        assert url.startswith("./"), f"{url} is not relative to the page"
+        assert (ROOT / url).exists() or url.startswith("./vendor/"), f"{url} does not exist"
+
+
+def test_the_page_catalog_and_app_name_no_cdn() -> None:
+    files = [ROOT / "index.html", ROOT / "pyscript.toml", ROOT / "models/catalog.json"]
+    files += list((ROOT / "app").rglob("*.py")) + list((ROOT / "app").rglob("*.css"))
+    for path in files:
+        match = CDN.search(path.read_text())
+        assert match is None, f"{path} names {match.group(0) if match else ''}"
+
+
+def test_browser_wheels_are_pinned_with_hashes() -> None:
+    lines = [
+        line
+        for line in (ROOT / "requirements-browser.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines
+    for line in lines:
+        assert re.search(r"==[\w.]+ --hash=sha256:[0-9a-f]{64}$", line), line

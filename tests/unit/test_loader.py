@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.core.catalog import ModelEntry
+from app.core.errors import LoadCanceled, ModelLoadError
+from app.core.events import EngineChanged, ModelStatusChanged
+from app.core.loader import ModelLoader
+
+from .fakes import FakeEngine, Recorder
+
+A = ModelEntry("tiny/a", "A", "local", "q8")
+B = ModelEntry("tiny/b", "B", "local", "q8")
+
+
+def states(recorder: Recorder, model: str) -> list[str]:
+    return [e.state for e in recorder.of(ModelStatusChanged) if e.model == model]
+
+
+def make(engine: FakeEngine) -> tuple[ModelLoader, Recorder]:
+    recorder = Recorder()
+    return ModelLoader(engine, recorder, preferred_device="wasm"), recorder
+
+
+def test_a_load_goes_through_queued_downloading_compiling_ready() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        loader, recorder = make(engine)
+        loaded = await loader.request(A)
+        assert loaded.id == "tiny/a"
+        assert states(recorder, "tiny/a") == [
+            "queued",
+            "downloading",
+            "downloading",
+            "downloading",
+            "compiling",
+            "ready",
+        ]
+        engine_events = recorder.of(EngineChanged)
+        assert engine_events[-1] == EngineChanged("tiny/a", 1, "wasm")
+
+    asyncio.run(scenario())
+
+
+def test_a_second_request_for_a_loading_model_shares_the_in_flight_load() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        gate = engine.gate("tiny/a")
+        loader, _ = make(engine)
+        first = asyncio.ensure_future(loader.request(A))
+        second = asyncio.ensure_future(loader.request(A))
+        await asyncio.sleep(0.01)
+        gate.set()
+        assert (await first) is (await second)
+        assert engine.loads == ["tiny/a"]
+
+    asyncio.run(scenario())
+
+
+def test_the_resident_model_is_not_loaded_again() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        loader, _ = make(engine)
+        await loader.request(A)
+        await loader.request(A)
+        assert engine.loads == ["tiny/a"]
+        assert loader.loads_started == 1
+
+    asyncio.run(scenario())
+
+
+def test_loads_run_one_at_a_time_and_the_previous_model_is_disposed() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        gate = engine.gate("tiny/a")
+        loader, _ = make(engine)
+        first = asyncio.ensure_future(loader.request(A))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(loader.request(B))
+        await asyncio.sleep(0.01)
+        assert engine.loads == ["tiny/a"]  # B waits for A
+        gate.set()
+        # A was superseded only while queued; it was already loading, so it completes.
+        await first
+        assert (await second).id == "tiny/b"
+        assert engine.loads == ["tiny/a", "tiny/b"]
+        assert engine.disposed == ["tiny/a"]
+        assert loader.resident is not None and loader.resident.id == "tiny/b"
+
+    asyncio.run(scenario())
+
+
+def test_a_newer_request_cancels_older_queued_ones() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        gate = engine.gate("tiny/a")
+        c = ModelEntry("tiny/c", "C", "local")
+        loader, recorder = make(engine)
+        running = asyncio.ensure_future(loader.request(A))
+        await asyncio.sleep(0.01)
+        queued = asyncio.ensure_future(loader.request(B))
+        latest = asyncio.ensure_future(loader.request(c))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await running
+        with pytest.raises(LoadCanceled):
+            await queued
+        assert (await latest).id == "tiny/c"
+        assert engine.loads == ["tiny/a", "tiny/c"]
+        assert states(recorder, "tiny/b") == ["queued", "canceled"]
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_load_reports_its_reason_and_keeps_the_resident_model() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        engine.fail_load["tiny/b"] = "file not found"
+        loader, recorder = make(engine)
+        await loader.request(A)
+        with pytest.raises(ModelLoadError, match="file not found"):
+            await loader.request(B)
+        failed = [e for e in recorder.of(ModelStatusChanged) if e.state == "failed"]
+        assert failed == [ModelStatusChanged("tiny/b", "failed", reason="file not found")]
+        assert loader.resident is not None and loader.resident.id == "tiny/a"
+        assert engine.disposed == []
+
+    asyncio.run(scenario())
