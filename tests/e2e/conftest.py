@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route, expect
 
 from tools.serve import make_server
 
@@ -25,6 +25,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 SUB_PATH = "some/sub/path"
 CANNED = json.loads((ROOT / "tools/models/canned.json").read_text())
 READY = '[data-testid=app][data-ready="true"]'
+# Generous: a 2-core machine running WebGPU in software is slow; a hang still fails.
+TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "60000"))
+expect.set_options(timeout=TIMEOUT_MS)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -136,7 +139,7 @@ def guarded_page(browser: Browser, base_url: str) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(float(os.environ.get("E2E_TIMEOUT_MS", "60000")))
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
     assert guard.blocked == [], f"requests tried to leave the machine: {guard.blocked}"
