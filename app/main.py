@@ -9,13 +9,15 @@ from typing import Any
 
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
+from app.browser.idb import IndexedDbStore
 from app.browser.interop import fetch_json, query_param, url_path
 from app.core.catalog import Catalog, parse_catalog
 from app.core.chat import Chat
-from app.core.errors import CatalogError
+from app.core.errors import CatalogError, StoreError
 from app.core.events import ConversationOpened, Event
 from app.core.loader import ModelLoader
 from app.core.memory import MemoryStore
+from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Redirect, chat_hash, parse_hash
 from app.ui.view import ChatView, Intents
 
@@ -73,7 +75,7 @@ class App:
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         self.chat = Chat(
             catalog=self.catalog,
-            store=MemoryStore(),
+            store=await self._open_store(),
             loader=loader,
             engine=engine,
             clock=BrowserClock(),
@@ -85,13 +87,34 @@ class App:
             Intents(
                 send=lambda text: self.spawn(chat.send(text)),
                 stop=chat.stop,
+                regenerate=lambda: self.spawn(chat.regenerate()),
                 choose_model=self._choose_model,
                 new_chat=lambda: self.dom.push_hash(chat_hash(None)),
+                open_chat=lambda cid: self.dom.push_hash(chat_hash(cid)),
+                rename=lambda cid, title: self.spawn(chat.rename(cid, title)),
+                delete=lambda cid: self.spawn(self._delete(cid)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
         await self.route()
         self.view.mark_ready(device)
+        self.dom.mark("parlance:ready")
+
+    async def _open_store(self) -> Store:
+        try:
+            return await IndexedDbStore.open()
+        except StoreError as exc:
+            self.view.show_error(f"{exc} This session's chats will be lost when the tab closes.")
+            return MemoryStore()
+
+    async def _delete(self, conversation_id: str) -> None:
+        assert self.chat is not None
+        try:
+            if await self.chat.delete(conversation_id):
+                self.dom.replace_hash(chat_hash(None))
+                await self.chat.open_new()
+        except StoreError as exc:
+            self.view.show_error(str(exc))
 
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None

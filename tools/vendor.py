@@ -88,6 +88,8 @@ def vendor() -> dict[str, int]:
     tjs = NODE / "@huggingface/transformers/dist/transformers.min.js"
     plan.append((tjs, VENDOR / "transformers" / "transformers.min.js"))
     plan += [(ort_dir / "dist" / f, VENDOR / "ort" / f) for f in ORT_FILES]
+    purify = NODE / "dompurify/dist/purify.min.js"
+    plan.append((purify, VENDOR / "dompurify" / "purify.min.js"))
     for src, dst in plan:
         group = dst.parent.name
         sizes[group] = sizes.get(group, 0) + _copy(src, dst)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_proxy, to_js
 
 Element = Any
 Handler = Callable[[Any], None]
@@ -23,12 +23,16 @@ class Dom:
         self._frame_callbacks: list[Callable[[], None]] = []
         self._frame_requested = False
         self._frame_proxy = create_proxy(self._run_frame)
+        self._purify_options = to_js(
+            {"ADD_ATTR": ["target"], "USE_PROFILES": {"html": True}},
+            dict_converter=js.Object.fromEntries,
+        )
 
     # -- lookup and creation --------------------------------------------------------------
 
     def by_testid(self, testid: str, root: Element | None = None) -> Element:
         element = (root or self.document).querySelector(f'[data-testid="{testid}"]')
-        if element is None:
+        if not element:  # querySelector gives JS null, which is not None
             raise LookupError(f"the page has no [data-testid={testid}]")
         return element
 
@@ -43,6 +47,22 @@ class Dom:
         if text is not None:
             element.textContent = text
         return element
+
+    def set_safe_html(self, element: Element, html: str) -> None:
+        """Put HTML from our Markdown renderer into the page, sanitised once more by DOMPurify.
+
+        The renderer already escapes raw HTML; DOMPurify is the second wall, so a bug in one
+        still cannot make a message or a reply execute anything.
+        """
+        purify = getattr(js.window, "DOMPurify", None)
+        if purify is None:
+            element.textContent = html  # no sanitiser: show, never execute
+            return
+        element.innerHTML = purify.sanitize(html, self._purify_options)
+
+    def set_markup(self, element: Element, html: str) -> None:
+        """Put markup the app built itself (every value escaped by the caller) into the page."""
+        element.innerHTML = html
 
     # -- events ---------------------------------------------------------------------------
 
@@ -73,6 +93,10 @@ class Dom:
             proxy.destroy()
         self._listeners.clear()
         self._frame_proxy.destroy()
+
+    def mark(self, name: str) -> None:
+        """A User Timing mark, for benchmarks and the browser's performance panel."""
+        js.performance.mark(name)
 
     # -- navigation -----------------------------------------------------------------------
 

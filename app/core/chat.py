@@ -18,9 +18,11 @@ from .errors import GenerationError, ModelLoadError, ParlanceError
 from .events import (
     ConversationNotFound,
     ConversationOpened,
+    ConversationsListed,
     ErrorRaised,
     EventSink,
     MessageAdded,
+    MessageRemoved,
     MessageUpdated,
     ReplyMetrics,
     StreamingChanged,
@@ -55,6 +57,8 @@ class Chat:
         # The model a new chat will ask for (None: the catalog default).
         self.new_chat_target: str | None = None
         self._streaming = False
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._preload: asyncio.Task[None] | None = None
 
     @property
@@ -69,24 +73,78 @@ class Chat:
     # -- opening -------------------------------------------------------------------------
 
     async def open_new(self) -> None:
+        await self._halt()
         self.conversation = None
         self.messages = []
         self._emit(ConversationOpened(None, ()))
+        await self.refresh_list()
         self._queue_target_model()
 
     async def open(self, conversation_id: str) -> bool:
         """Show a stored conversation and queue its model; False (nothing written) if unknown."""
+        await self._halt()
         conversation = await self._store.get_conversation(conversation_id)
         if conversation is None:
             self.conversation = None
             self.messages = []
             self._emit(ConversationNotFound(conversation_id))
+            await self.refresh_list()
             return False
         self.conversation = conversation
-        self.messages = await self._store.list_messages(conversation_id)
+        self.messages = await self._settle_interrupted(
+            await self._store.list_messages(conversation_id)
+        )
         self._emit(ConversationOpened(conversation, tuple(self.messages)))
+        await self.refresh_list()
         self._queue_target_model()
         return True
+
+    async def _settle_interrupted(self, messages: list[Message]) -> list[Message]:
+        """A reply still marked streaming was cut off (the page closed): it ends stopped."""
+        settled = []
+        for message in messages:
+            if message.status == "streaming":
+                message = replace(message, status="stopped")
+                await self._store.update_message(message)
+            settled.append(message)
+        return settled
+
+    async def _halt(self) -> None:
+        """Stop a streaming reply (it is saved as stopped) before the view changes chats."""
+        if self._streaming:
+            self._engine.interrupt()
+            await self._idle.wait()
+
+    async def refresh_list(self) -> None:
+        conversations = await self._store.list_conversations()
+        current = self.conversation.id if self.conversation else None
+        self._emit(ConversationsListed(tuple(conversations), current))
+
+    # -- managing conversations ----------------------------------------------------------
+
+    async def rename(self, conversation_id: str, title: str) -> None:
+        """Give a conversation the user's title (blank keeps the old one); order is kept."""
+        title = " ".join(title.split())
+        conversation = await self._store.get_conversation(conversation_id)
+        if conversation is None or not title or title == conversation.title:
+            return
+        renamed = replace(conversation, title=title)
+        await self._store.save_conversation(renamed)
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.conversation = renamed
+        await self.refresh_list()
+
+    async def delete(self, conversation_id: str) -> bool:
+        """Delete a conversation and its messages. True when it was the open one."""
+        was_open = self.conversation is not None and self.conversation.id == conversation_id
+        if was_open:
+            await self._halt()
+        await self._store.delete_conversation(conversation_id)
+        if was_open:
+            self.conversation = None
+            self.messages = []
+        await self.refresh_list()
+        return was_open
 
     def _queue_target_model(self) -> None:
         """Start loading what the open chat needs, so the first reply does not wait for it."""
@@ -107,6 +165,7 @@ class Chat:
         if not text.strip() or self._streaming:
             return False
         self._set_streaming(True)
+        stored = False
         try:
             conversation = await self._ensure_conversation(text)
             user = Message(
@@ -114,15 +173,16 @@ class Chat:
                 conversation_id=conversation.id,
                 role="user",
                 content=text,
-                created_at=self._clock.wall_ms(),
+                created_at=self._timestamp(),
             )
             await self._store.append_message(user)
+            stored = True
             self.messages.append(user)
             await self._touch(user.created_at)
             self._emit(MessageAdded(user))
             await self._reply()
         except ParlanceError as exc:
-            self._emit(ErrorRaised(str(exc)))
+            self._emit(ErrorRaised(str(exc), unsent=None if stored else text))
         finally:
             self._set_streaming(False)
         return True
@@ -130,6 +190,33 @@ class Chat:
     def stop(self) -> None:
         if self._streaming:
             self._engine.interrupt()
+
+    @property
+    def can_regenerate(self) -> bool:
+        return not self._streaming and bool(self.messages) and self.messages[-1].role == "assistant"
+
+    async def regenerate(self) -> bool:
+        """Replace the last reply with a new one for the same user message."""
+        if not self.can_regenerate:
+            return False
+        self._set_streaming(True)
+        try:
+            old = self.messages.pop()
+            await self._store.delete_message(old)
+            self._emit(MessageRemoved(old.id))
+            await self._reply()
+        except ParlanceError as exc:
+            self._emit(ErrorRaised(str(exc)))
+        finally:
+            self._set_streaming(False)
+        return True
+
+    def _timestamp(self) -> int:
+        """Now, but strictly after the open conversation's last message (stable order)."""
+        now = self._clock.wall_ms()
+        if self.messages:
+            now = max(now, self.messages[-1].created_at + 1)
+        return now
 
     async def _ensure_conversation(self, first_text: str) -> Conversation:
         if self.conversation is not None:
@@ -145,6 +232,7 @@ class Chat:
         await self._store.save_conversation(conversation)
         self.conversation = conversation
         self._emit(ConversationOpened(conversation, tuple(self.messages), created=True))
+        await self.refresh_list()
         return conversation
 
     async def _touch(self, when: int) -> None:
@@ -152,6 +240,7 @@ class Chat:
         assert self.conversation is not None
         self.conversation = replace(self.conversation, updated_at=when)
         await self._store.save_conversation(self.conversation)
+        await self.refresh_list()
 
     async def _reply(self) -> None:
         assert self.conversation is not None
@@ -166,7 +255,7 @@ class Chat:
             conversation_id=self.conversation.id,
             role="assistant",
             content="",
-            created_at=self._clock.wall_ms(),
+            created_at=self._timestamp(),
             status="streaming",
             metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
         )
@@ -231,7 +320,8 @@ class Chat:
             "firstTokenMs": round((first_token_at or ended) - started, 1),
         }
         await self._finish(current, "stopped" if stats.stopped else "done", metadata)
-        self._emit(ReplyMetrics(reply.id, tokens_per_second, response_ms))
+        first_token_ms = (first_token_at or ended) - started
+        self._emit(ReplyMetrics(reply.id, tokens_per_second, response_ms, first_token_ms))
 
     async def _finish(
         self, message: Message, status: MessageStatus, metadata: Mapping[str, object]
@@ -251,4 +341,8 @@ class Chat:
 
     def _set_streaming(self, streaming: bool) -> None:
         self._streaming = streaming
-        self._emit(StreamingChanged(streaming))
+        if streaming:
+            self._idle.clear()
+        else:
+            self._idle.set()
+        self._emit(StreamingChanged(streaming, self.can_regenerate))

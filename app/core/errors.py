@@ -49,3 +49,10 @@ class LoadCanceled(ParlanceError):
     def __init__(self, model: str) -> None:
         super().__init__("canceled")
         self.model = model
+
+
+class StoreError(ParlanceError):
+    """The conversation store refused a read or a write (full disk, blocked database...)."""
+
+    def __str__(self) -> str:
+        return self.reason

@@ -69,8 +69,14 @@ class MessageUpdated:
 
 
 @dataclass(frozen=True)
+class MessageRemoved:
+    message_id: str
+
+
+@dataclass(frozen=True)
 class StreamingChanged:
     streaming: bool
+    can_regenerate: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,14 @@ class ReplyMetrics:
     message_id: str
     tokens_per_second: float
     response_ms: float
+    first_token_ms: float
 
 
 @dataclass(frozen=True)
 class ErrorRaised:
     text: str
+    # The user's message when it could not be stored: the view puts it back in the input.
+    unsent: str | None = None
 
 
 Event = (
@@ -93,6 +102,7 @@ Event = (
     | ConversationsListed
     | MessageAdded
     | MessageUpdated
+    | MessageRemoved
     | StreamingChanged
     | ReplyMetrics
     | ErrorRaised

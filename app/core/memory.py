@@ -34,6 +34,9 @@ class MemoryStore:
     async def update_message(self, message: Message) -> None:
         self._messages[message.id] = replace(message)
 
+    async def delete_message(self, message: Message) -> None:
+        self._messages.pop(message.id, None)
+
     async def list_messages(self, conversation_id: str) -> list[Message]:
         found = [m for m in self._messages.values() if m.conversation_id == conversation_id]
         return sorted(found, key=lambda m: m.created_at)

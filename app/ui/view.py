@@ -20,11 +20,15 @@ from app.core.events import (
     ErrorRaised,
     Event,
     MessageAdded,
+    MessageRemoved,
     MessageUpdated,
     ModelStatusChanged,
     ReplyMetrics,
     StreamingChanged,
 )
+from app.core.markdown import render_markdown
+
+from .sidebar import sidebar_markup
 
 if TYPE_CHECKING:
     from app.browser.dom import Dom, Element
@@ -46,8 +50,12 @@ class Intents:
 
     send: Callable[[str], None]
     stop: Callable[[], None]
+    regenerate: Callable[[], None]
     choose_model: Callable[[str | None], None]
     new_chat: Callable[[], None]
+    open_chat: Callable[[str], None]
+    rename: Callable[[str, str], None]
+    delete: Callable[[str], None]
 
 
 def format_bytes(count: int) -> str:
@@ -89,10 +97,15 @@ class ChatView:
         self._metrics = dom.by_testid("metrics")
         self._error = dom.by_testid("error")
         self._not_found = dom.by_testid("not-found")
+        self._regenerate = dom.by_testid("regenerate")
+        self._list = dom.by_testid("conversation-list")
+        self._confirm = dom.document.querySelector(".confirm-delete")
         self._elements: dict[str, Element] = {}
         self._dirty: dict[str, Message] = {}
         self._streaming = False
-        self._shown_model: str | None = None
+        self._listed: ConversationsListed | None = None
+        self._renaming: str | None = None
+        self._deleting: str | None = None
         self._fill_models(catalog)
 
     # -- setup ----------------------------------------------------------------------------
@@ -120,11 +133,78 @@ class ChatView:
         dom.on(self._input, "keydown", keydown)
         dom.on(self._input, "input", lambda _e: self._autogrow())
         dom.on(self._stop, "click", lambda _e: intents.stop())
+        dom.on(self._regenerate, "click", lambda _e: intents.regenerate())
         dom.on(
             self._select, "change", lambda _e: intents.choose_model(str(self._select.value) or None)
         )
         dom.on(dom.by_testid("new-chat"), "click", lambda _e: intents.new_chat())
         dom.on(self._error.querySelector(".error-dismiss"), "click", lambda _e: self.clear_error())
+        # One delegated listener per event type for the whole sidebar.
+        dom.on(self._list, "click", lambda e: self._sidebar_click(e, intents))
+        dom.on(self._list, "keydown", lambda e: self._sidebar_key(e, intents))
+        dom.on(self._list, "focusout", lambda e: self._rename_blur(e, intents))
+        dom.on(self._confirm, "click", lambda e: self._confirm_click(e, intents))
+
+    # -- sidebar interactions -------------------------------------------------------------
+
+    def _sidebar_click(self, event: Any, intents: Intents) -> None:
+        item = event.target.closest('[data-testid="conversation-item"]')
+        if not item or self._renaming is not None:
+            return
+        conversation_id = str(item.dataset.conversationId)
+        if event.target.closest('[data-testid="conversation-rename"]'):
+            self._start_rename(item, conversation_id)
+        elif event.target.closest('[data-testid="conversation-delete"]'):
+            self._deleting = conversation_id
+            self._confirm.hidden = False
+            self._confirm.querySelector('[data-testid="confirm"]').focus()
+        else:
+            intents.open_chat(conversation_id)
+
+    def _sidebar_key(self, event: Any, intents: Intents) -> None:
+        if self._renaming is not None and event.target.matches(".conversation-title-input"):
+            if event.key == "Enter":
+                event.preventDefault()
+                self._finish_rename(intents, save=True)
+            elif event.key == "Escape":
+                event.preventDefault()
+                self._finish_rename(intents, save=False)
+        elif event.key == "Enter" and event.target.matches('[data-testid="conversation-item"]'):
+            intents.open_chat(str(event.target.dataset.conversationId))
+
+    def _rename_blur(self, event: Any, intents: Intents) -> None:
+        if self._renaming is not None and event.target.matches(".conversation-title-input"):
+            self._finish_rename(intents, save=True)
+
+    def _start_rename(self, item: Element, conversation_id: str) -> None:
+        title = item.querySelector('[data-testid="conversation-title"]')
+        field = self._dom.create(
+            "input",
+            testid="conversation-title-input",
+            **{"class": "conversation-title-input", "aria-label": "Conversation title"},
+        )
+        field.value = title.textContent
+        title.replaceWith(field)
+        self._renaming = conversation_id
+        field.focus()
+        field.select()
+
+    def _finish_rename(self, intents: Intents, *, save: bool) -> None:
+        conversation_id, self._renaming = self._renaming, None
+        field = self._list.querySelector(".conversation-title-input")
+        value = str(field.value) if field else ""
+        if self._listed is not None:
+            self._render_list(self._listed)
+        if save and conversation_id is not None and value.strip():
+            intents.rename(conversation_id, value)
+
+    def _confirm_click(self, event: Any, intents: Intents) -> None:
+        if not event.target.closest("button"):
+            return
+        conversation_id, self._deleting = self._deleting, None
+        self._confirm.hidden = True
+        if event.target.closest('[data-testid="confirm"]') and conversation_id:
+            intents.delete(conversation_id)
 
     def _submit(self, intents: Intents) -> None:
         text = str(self._input.value)
@@ -153,33 +233,48 @@ class ChatView:
                 self._dom.after_frame(self._flush)
             case MessageAdded(message):
                 self._add_message(message)
+            case MessageRemoved(message_id):
+                self._dirty.pop(message_id, None)
+                element = self._elements.pop(message_id, None)
+                if element is not None:
+                    element.remove()
             case ModelStatusChanged():
                 self._show_status(event)
             case EngineChanged(loaded, loads, device):
                 self._app.setAttribute("data-loaded-model", loaded or "")
                 self._app.setAttribute("data-model-loads", str(loads))
                 self._app.setAttribute("data-device", device)
-            case StreamingChanged(streaming):
+            case StreamingChanged(streaming, can_regenerate):
                 self._streaming = streaming
                 self._stop.hidden = not streaming
                 self._stop.disabled = not streaming
                 self._send.hidden = streaming
-            case ReplyMetrics(_, tps, ms):
+                self._regenerate.hidden = not can_regenerate
+            case ReplyMetrics(_, tps, ms, first_ms):
                 self._metrics.setAttribute("data-tokens-per-second", f"{tps:.2f}")
                 self._metrics.setAttribute("data-response-ms", f"{ms:.0f}")
+                self._metrics.setAttribute("data-first-token-ms", f"{first_ms:.0f}")
                 self._metrics.textContent = f"{tps:.1f} tok/s · {ms / 1000:.2f} s"
-            case ErrorRaised(text):
+            case ErrorRaised(text, unsent):
                 self.show_error(text)
+                if unsent is not None and not str(self._input.value).strip():
+                    self._input.value = unsent  # nothing the user typed is lost
+                    self._autogrow()
             case ConversationOpened(conversation, messages, created):
                 if not created:
                     self._show_conversation(messages)
                 self._select.value = (conversation.model if conversation else None) or ""
+                last = messages[-1] if messages else None
+                self._regenerate.hidden = not (last is not None and last.role == "assistant")
             case ConversationNotFound():
                 self._show_conversation(())
                 self._not_found.hidden = False
                 self._empty.hidden = True
+                self._regenerate.hidden = True
             case ConversationsListed():
-                pass  # the sidebar arrives with persistence
+                self._listed = event
+                if self._renaming is None:
+                    self._render_list(event)
 
     def show_error(self, text: str) -> None:
         self._error.querySelector(".error-text").textContent = text
@@ -192,6 +287,9 @@ class ChatView:
         self._select.value = target or ""
 
     # -- rendering ------------------------------------------------------------------------
+
+    def _render_list(self, listed: ConversationsListed) -> None:
+        self._dom.set_markup(self._list, sidebar_markup(listed.conversations, listed.current_id))
 
     def _show_status(self, event: ModelStatusChanged) -> None:
         status = self._status
@@ -239,7 +337,7 @@ class ChatView:
         self._messages.appendChild(element)
         self._elements[message.id] = element
         self._render(element, message)
-        element.scrollIntoView(js_block_end())
+        self._messages.scrollTop = self._messages.scrollHeight
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, {}
@@ -253,18 +351,16 @@ class ChatView:
     def _render(self, element: Element, message: Message) -> None:
         content = element.querySelector(".message-content")
         text = message.content
-        if message.status == "error" and not text:
-            text = str(message.metadata.get("error") or "The reply failed.")
-        # textContent: model output is untrusted and is never parsed as HTML.
-        content.textContent = text
+        if message.role == "user":
+            content.textContent = text  # what the user typed, shown as typed
+        elif message.status == "error" and not text:
+            content.textContent = str(message.metadata.get("error") or "The reply failed.")
+        else:
+            # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
+            self._dom.set_safe_html(content, render_markdown(text))
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
             element.querySelector(".message-info").textContent = describe_reply(
                 message, self._labels
             )
-
-
-def js_block_end() -> Any:
-    """scrollIntoView options; a plain bool keeps it free of JS object conversion."""
-    return False

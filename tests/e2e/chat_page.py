@@ -63,3 +63,41 @@ class ChatPage:
 
     def streamed_texts(self) -> list[str]:
         return [t for t in self.page.evaluate("window.__chunks") if t]
+
+    # -- sidebar --------------------------------------------------------------------------
+
+    def items(self) -> Locator:
+        return self.page.get_by_test_id("conversation-item")
+
+    def item(self, conversation_id: str) -> Locator:
+        return self.page.locator(
+            f'[data-testid=conversation-item][data-conversation-id="{conversation_id}"]'
+        )
+
+    def sidebar_ids(self) -> list[str]:
+        return [str(item.get_attribute("data-conversation-id")) for item in self.items().all()]
+
+    def conversation_id(self) -> str:
+        """The open conversation's id, from the hash route."""
+        return self.page.url.split("#/chat/")[1]
+
+    def stored_message_count(self, conversation_id: str) -> int:
+        """Messages IndexedDB holds for a conversation, read straight from the database."""
+        return int(
+            self.page.evaluate(
+                """(id) => new Promise((resolve, reject) => {
+                  const open = indexedDB.open('parlance');
+                  open.onsuccess = () => {
+                    const tx = open.result.transaction('messages');
+                    const all = tx.objectStore('messages').getAll();
+                    all.onsuccess = () => {
+                      resolve(all.result.filter((m) => m.conversationId === id).length);
+                      open.result.close();
+                    };
+                    all.onerror = () => reject(all.error);
+                  };
+                  open.onerror = () => reject(open.error);
+                })""",
+                conversation_id,
+            )
+        )

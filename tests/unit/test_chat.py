@@ -2,15 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 from app.core.catalog import parse_catalog
 from app.core.chat import Chat
+from app.core.conversations import Message
+from app.core.errors import StoreError
 from app.core.events import (
     ConversationNotFound,
     ConversationOpened,
+    ConversationsListed,
     ErrorRaised,
     MessageAdded,
+    MessageRemoved,
     MessageUpdated,
     ReplyMetrics,
     StreamingChanged,
@@ -81,7 +86,8 @@ def test_sending_creates_the_conversation_stores_the_message_and_streams_the_rep
         assert reply.metadata["tokens"] == 3
         chunks = [e.message.content for e in h.events.of(MessageUpdated)]
         assert chunks[:3] == ["Hello", "Hello from", "Hello from A"]
-        assert len(h.events.of(ReplyMetrics)) == 1
+        (metrics,) = h.events.of(ReplyMetrics)
+        assert metrics.first_token_ms <= metrics.response_ms
         assert [e.streaming for e in h.events.of(StreamingChanged)] == [True, False]
 
     run(scenario())
@@ -259,5 +265,151 @@ def test_metadata_survives_serialisation_as_json() -> None:
         await h.chat.open_new()
         await h.chat.send("hi")
         json.dumps(h.chat.messages[-1].metadata)
+
+    run(scenario())
+
+
+def test_regenerate_replaces_the_last_reply_for_the_same_user_message() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        assert h.chat.can_regenerate
+        old = h.chat.messages[-1]
+        h.engine.replies["tiny/a"] = "A second answer"
+        assert await h.chat.regenerate()
+        assert h.chat.conversation is not None
+        stored = await h.store.list_messages(h.chat.conversation.id)
+        assert [(m.role, m.content) for m in stored] == [
+            ("user", "hi"),
+            ("assistant", "A second answer"),
+        ]
+        assert stored[1].id != old.id
+        assert [e.message_id for e in h.events.of(MessageRemoved)] == [old.id]
+        # The model saw the conversation up to the user message, not the replaced reply.
+        _, turns = h.engine.generated[-1]
+        assert [t.content for t in turns] == ["hi"]
+
+    run(scenario())
+
+
+def test_regenerate_does_nothing_without_a_reply_to_replace() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        assert not h.chat.can_regenerate
+        assert await h.chat.regenerate() is False
+
+    run(scenario())
+
+
+def test_renaming_keeps_the_sidebar_order_and_ignores_blank_titles() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("first chat")
+        first = h.chat.conversation
+        await h.chat.open_new()
+        await h.chat.send("second chat")
+        assert first is not None
+        before = await h.store.get_conversation(first.id)
+        await h.chat.rename(first.id, "  Renamed   chat ")
+        after = await h.store.get_conversation(first.id)
+        assert before is not None and after is not None
+        assert after.title == "Renamed chat"
+        assert after.updated_at == before.updated_at
+        await h.chat.rename(first.id, "   ")
+        assert (await h.store.get_conversation(first.id)) == after
+        listed = h.events.of(ConversationsListed)[-1]
+        assert [c.title for c in listed.conversations] == ["second chat", "Renamed chat"]
+
+    run(scenario())
+
+
+def test_deleting_the_open_conversation_removes_it_and_its_messages() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("doomed")
+        assert h.chat.conversation is not None
+        doomed = h.chat.conversation.id
+        assert await h.chat.delete(doomed) is True
+        assert h.chat.conversation is None
+        assert await h.store.get_conversation(doomed) is None
+        assert await h.store.list_messages(doomed) == []
+        assert h.events.of(ConversationsListed)[-1].conversations == ()
+
+    run(scenario())
+
+
+def test_a_reply_cut_off_by_a_closed_page_reopens_as_stopped() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        assert h.chat.conversation is not None
+        cid = h.chat.conversation.id
+        reply = h.chat.messages[-1]
+        await h.store.update_message(replace(reply, status="streaming", content="Hel"))
+        assert await h.chat.open(cid)
+        assert h.chat.messages[-1].status == "stopped"
+        assert (await h.store.list_messages(cid))[-1].status == "stopped"
+
+    run(scenario())
+
+
+def test_messages_get_strictly_increasing_times_even_within_one_millisecond() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        h.chat._clock = ManualClock(step_ms=0)  # a clock that never moves
+        await h.chat.open_new()
+        await h.chat.send("one")
+        await h.chat.send("two")
+        times = [m.created_at for m in h.chat.messages]
+        assert times == sorted(set(times))
+
+    run(scenario())
+
+
+def test_opening_another_chat_stops_a_streaming_reply_first() -> None:
+    async def scenario() -> None:
+        h = Harness({"tiny/a": "one two three four"})
+        h.engine.chunk_pause = asyncio.Event()
+        await h.chat.open_new()
+        sending = asyncio.ensure_future(h.chat.send("count"))
+        while not [e for e in h.events.of(MessageUpdated) if e.message.content]:
+            await asyncio.sleep(0)
+        assert h.chat.conversation is not None
+        first = h.chat.conversation.id
+        h.engine.chunk_pause.set()
+        await h.chat.open_new()
+        await sending
+        stored = await h.store.list_messages(first)
+        assert stored[-1].status == "stopped"
+        assert h.chat.messages == []
+
+    run(scenario())
+
+
+def test_a_message_the_store_refuses_is_handed_back_to_the_user() -> None:
+    async def scenario() -> None:
+        class FullStore(MemoryStore):
+            full = False
+
+            async def append_message(self, message: Message) -> None:
+                if self.full:
+                    raise StoreError("the disk is full")
+                await super().append_message(message)
+
+        h = Harness()
+        h.store = store = FullStore()
+        h.chat._store = store
+        await h.chat.open_new()
+        await h.chat.send("saved")
+        store.full = True
+        await h.chat.send("not saved")
+        error = h.events.of(ErrorRaised)[-1]
+        assert "full" in error.text and error.unsent == "not saved"
+        assert not h.chat.streaming
 
     run(scenario())
