@@ -251,3 +251,19 @@ def test_each_reply_shows_its_model_speed_and_duration(page: Page) -> None:
     metrics = page.get_by_test_id("metrics")
     assert float(metrics.get_attribute("data-tokens-per-second") or "0") > 0
     assert float(metrics.get_attribute("data-response-ms") or "0") > 0
+
+
+def test_the_input_grows_with_its_content_and_shrinks_after_sending(page: Page) -> None:
+    chat = ChatPage(page).open("?device=wasm#/chat")
+    one_line = chat.input.bounding_box()
+    chat.input.fill("")
+    for line in ["one", "two", "three", "four"]:
+        chat.input.type(line)
+        chat.input.press("Shift+Enter")
+    four_lines = chat.input.bounding_box()
+    assert one_line is not None and four_lines is not None
+    assert four_lines["height"] > one_line["height"] * 2
+    chat.input.press("Enter")
+    expect(chat.messages).to_have_count(2)
+    after = chat.input.bounding_box()
+    assert after is not None and after["height"] < four_lines["height"]
