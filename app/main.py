@@ -7,10 +7,11 @@ import time
 import uuid
 from typing import Any
 
+from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
 from app.browser.idb import IndexedDbStore
-from app.browser.interop import fetch_json, query_param, url_path
+from app.browser.interop import absolute_url, fetch_json, query_param, url_path
 from app.core.catalog import Catalog, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
@@ -18,7 +19,8 @@ from app.core.events import ConversationOpened, Event
 from app.core.loader import ModelLoader
 from app.core.memory import MemoryStore
 from app.core.ports import Store
-from app.core.routes import NewChat, OpenChat, Redirect, chat_hash, parse_hash
+from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
+from app.core.targets import ModelChoice
 from app.ui.view import ChatView, Intents
 
 DEFAULT_CATALOG = "models/catalog.json"
@@ -47,6 +49,7 @@ class App:
         self.view = ChatView(dom, catalog)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.chat: Chat | None = None
+        self._route_lock = asyncio.Lock()
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -67,13 +70,16 @@ class App:
         forced = query_param("device")
         device, has_f16 = await detect_device(forced)
         # Local model files sit under the catalog's folder; transformers.js wants a path.
-        models_path = url_path(
-            self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
-        )
-        engine = TransformersJsEngine(models_path=models_path, preferred_device=device)
+        models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
+        engine = TransformersJsEngine(models_path=url_path(models_dir), preferred_device=device)
         engine.start_import()
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
+        availability = BrowserAvailability(
+            absolute_url(models_dir),
+            lambda entry: entry.weights_file(loader.placement(entry).device),
+        )
         self.chat = Chat(
+            choice=ModelChoice(self.catalog, availability),
             catalog=self.catalog,
             store=await self._open_store(),
             loader=loader,
@@ -96,6 +102,7 @@ class App:
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
+        await chat.refresh_availability()
         await self.route()
         self.view.mark_ready(device)
         self.dom.mark("parlance:ready")
@@ -118,11 +125,17 @@ class App:
 
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None
-        self.chat.new_chat_target = target
+        self.spawn(self.chat.set_model(target))
 
     async def route(self) -> None:
+        """Show what the hash asks for. Routes run one at a time, each reading the hash when its
+        turn comes, so a burst of hash changes ends on the last one and skips stale ones."""
         assert self.chat is not None
-        route = parse_hash(self.dom.hash)
+        async with self._route_lock:
+            await self._route(parse_hash(self.dom.hash))
+
+    async def _route(self, route: Route) -> None:
+        assert self.chat is not None
         match route:
             case Redirect(to):
                 self.dom.replace_hash(to)

@@ -29,6 +29,10 @@ ORT_FILES = {
     "wasm": "vendor/ort/ort-wasm-simd-threaded.asyncify.wasm",
 }
 WARM_UP_TURNS = [ChatTurn("user", "hi")]
+# What fetch() rejects with when the network is down, by browser engine.
+NETWORK_FAILURES = frozenset(
+    {"Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed"}
+)
 
 
 async def detect_device(forced: str | None) -> tuple[Device, bool]:
@@ -126,6 +130,8 @@ class TransformersJsEngine:
                 pipe = await tjs.pipeline("text-generation", entry.id, options)
             except JsException as exc:
                 message = error_message(exc)
+                if entry.source == "hub" and message in NETWORK_FAILURES:
+                    message = "the Hugging Face hub could not be reached (offline?)"
                 raise ModelLoadError(entry.id, message, failing_file(message)) from exc
         return LoadedModel(id=entry.id, dtype=dtype, device=device, handle=pipe)
 

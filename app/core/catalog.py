@@ -18,6 +18,18 @@ Device = Literal["webgpu", "wasm"]
 
 # dtypes whose weights or activations are half precision: WebGPU needs `shader-f16` for them.
 HALF_PRECISION_DTYPES = frozenset({"fp16", "q4f16"})
+# The weights file transformers.js 4.x asks for, by dtype (None: its own default per device).
+WEIGHTS_FILES = {
+    "fp32": "model.onnx",
+    "fp16": "model_fp16.onnx",
+    "q8": "model_quantized.onnx",
+    "int8": "model_int8.onnx",
+    "uint8": "model_uint8.onnx",
+    "q4": "model_q4.onnx",
+    "q4f16": "model_q4f16.onnx",
+    "bnb4": "model_bnb4.onnx",
+}
+DEFAULT_DTYPE = {"wasm": "q8", "webgpu": "fp32"}
 GENERATION_KEYS = frozenset(
     {"max_new_tokens", "min_new_tokens", "do_sample", "temperature", "top_p", "repetition_penalty"}
 )
@@ -36,6 +48,11 @@ class ModelEntry:
         if isinstance(self.dtype, Mapping):
             return self.dtype.get(device)
         return self.dtype
+
+    def weights_file(self, device: Device) -> str:
+        """The ONNX file (under onnx/) that loading on `device` fetches."""
+        dtype = self.dtype_for(device) or DEFAULT_DTYPE[device]
+        return WEIGHTS_FILES.get(dtype, f"model_{dtype}.onnx")
 
 
 @dataclass(frozen=True)

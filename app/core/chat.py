@@ -3,6 +3,11 @@
 A DOM event becomes a call here; this changes state, calls the ports (store, loader, engine)
 and reports every change as an event. The user's message is stored before generation starts;
 the reply is stored when it ends and, while it streams, at least once a second.
+
+Each conversation owns its model target. Opening a conversation queues the model it needs;
+switching the target mid-chat is stored at once (without moving the conversation in the
+sidebar) and the next reply uses the new model with the whole conversation as context. A
+switch whose model fails to load rolls the target back to the previous one.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import replace
 
 from .catalog import Catalog, ModelEntry
 from .conversations import Conversation, Message, MessageStatus, title_from
-from .errors import GenerationError, ModelLoadError, ParlanceError
+from .errors import GenerationError, LoadCanceled, ModelLoadError, ParlanceError
 from .events import (
     ConversationNotFound,
     ConversationOpened,
@@ -24,11 +29,21 @@ from .events import (
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
+    ModelWanted,
     ReplyMetrics,
     StreamingChanged,
+    TargetChanged,
 )
 from .loader import ModelLoader
 from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, Store
+from .targets import ModelChoice
+
+
+class _Keep:
+    """`send(model=KEEP)`: keep the conversation's own target for this turn."""
+
+
+KEEP = _Keep()
 
 AUTOSAVE_INTERVAL_MS = 1000.0
 
@@ -44,8 +59,10 @@ class Chat:
         clock: Clock,
         ids: Ids,
         emit: EventSink,
+        choice: ModelChoice | None = None,
     ) -> None:
         self._catalog = catalog
+        self.choice = choice or ModelChoice(catalog)
         self._store = store
         self._loader = loader
         self._engine = engine
@@ -73,10 +90,13 @@ class Chat:
     # -- opening -------------------------------------------------------------------------
 
     async def open_new(self) -> None:
+        """`#/chat`: an empty chat that targets the default model."""
         await self._halt()
         self.conversation = None
         self.messages = []
+        self.new_chat_target = None
         self._emit(ConversationOpened(None, ()))
+        self._announce_target()
         await self.refresh_list()
         self._queue_target_model()
 
@@ -95,6 +115,7 @@ class Chat:
             await self._store.list_messages(conversation_id)
         )
         self._emit(ConversationOpened(conversation, tuple(self.messages)))
+        self._announce_target()
         await self.refresh_list()
         self._queue_target_model()
         return True
@@ -146,9 +167,52 @@ class Chat:
         await self.refresh_list()
         return was_open
 
+    # -- the model target -----------------------------------------------------------------
+
+    async def set_model(self, target: str | None) -> None:
+        """Point the open chat at another model (None: the default) and load it.
+
+        The target is stored at once; if its model then fails to load, the previous target
+        comes back and the error says why. Setting does not validate: a target that is not in
+        the catalog stays set, and the next reply fails saying so.
+        """
+        previous = self.target
+        if target == previous:
+            return
+        await self._apply_target(target)
+        entry = self.choice.resolve(target)
+        if entry is None:
+            return
+        try:
+            await self._request(entry)
+        except LoadCanceled:
+            return
+        except ParlanceError as exc:
+            if self.target == target:
+                await self._apply_target(previous)
+                back_to = self.choice.describe(previous)
+                self._emit(ErrorRaised(f"{exc}. Staying with {back_to}."))
+
+    async def _apply_target(self, target: str | None) -> None:
+        """Store a target; writing it never changes updatedAt (sidebar order is message-driven)."""
+        if self.conversation is None:
+            self.new_chat_target = target
+        else:
+            self.conversation = replace(self.conversation, model=target)
+            await self._store.save_conversation(self.conversation)
+        self._announce_target()
+
+    def _announce_target(self) -> None:
+        self._emit(TargetChanged(self.target, self.choice.describe(None)))
+
+    async def refresh_availability(self) -> None:
+        """Check which models are usable now, and show what the default resolves to."""
+        await self.choice.refresh()
+        self._announce_target()
+
     def _queue_target_model(self) -> None:
         """Start loading what the open chat needs, so the first reply does not wait for it."""
-        entry = self._catalog.resolve(self.target)
+        entry = self.choice.resolve(self.target)
         if entry is None:
             return
         self._preload = asyncio.ensure_future(self._preload_model(entry))
@@ -156,18 +220,29 @@ class Chat:
     async def _preload_model(self, entry: ModelEntry) -> None:
         # A failure shows in the model status; a send reports it in the chat.
         with contextlib.suppress(ParlanceError):
-            await self._loader.request(entry)
+            await self._request(entry)
+
+    async def _request(self, entry: ModelEntry) -> LoadedModel:
+        self._emit(ModelWanted(entry.id))
+        loaded = await self._loader.request(entry)
+        self.choice.mark_usable(entry.id)
+        return loaded
 
     # -- sending -------------------------------------------------------------------------
 
-    async def send(self, text: str) -> bool:
-        """Send a user message and stream the reply. False when there was nothing to send."""
+    async def send(self, text: str, model: str | _Keep | None = KEEP) -> bool:
+        """Send a user message and stream the reply. False when there was nothing to send.
+
+        `model`, when given, answers this turn and becomes the conversation's target.
+        """
         if not text.strip() or self._streaming:
             return False
         self._set_streaming(True)
         stored = False
         try:
             conversation = await self._ensure_conversation(text)
+            if not isinstance(model, _Keep) and model != conversation.model:
+                await self._apply_target(model)
             user = Message(
                 id=self._ids.new_id(),
                 conversation_id=conversation.id,
@@ -245,7 +320,7 @@ class Chat:
     async def _reply(self) -> None:
         assert self.conversation is not None
         target = self.conversation.model
-        entry = self._catalog.resolve(target)
+        entry = self.choice.resolve(target)
         if entry is None:
             name = target or self._catalog.default
             raise ModelLoadError(name, "this model is not in the catalog")
@@ -264,7 +339,7 @@ class Chat:
         self._emit(MessageAdded(reply))
         await self._store.append_message(reply)
         try:
-            loaded = await self._loader.request(entry)
+            loaded = await self._request(entry)
         except ParlanceError as exc:
             await self._finish(reply, "error", {"error": str(exc)})
             raise

@@ -28,6 +28,22 @@ class ModelStatusChanged:
 
 
 @dataclass(frozen=True)
+class ModelWanted:
+    """The open chat needs this model now: the status shows this model's lifecycle."""
+
+    model: str
+
+
+@dataclass(frozen=True)
+class TargetChanged:
+    """The open chat's model target (None: the default), as the model selector shows it."""
+
+    target: str | None
+    # What the default currently resolves to, for the selector's "Default (...)" option.
+    default_label: str
+
+
+@dataclass(frozen=True)
 class EngineChanged:
     """What the engine holds: the resident model and how many loads it has started."""
 
@@ -96,6 +112,8 @@ class ErrorRaised:
 
 Event = (
     ModelStatusChanged
+    | ModelWanted
+    | TargetChanged
     | EngineChanged
     | ConversationOpened
     | ConversationNotFound

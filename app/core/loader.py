@@ -2,9 +2,11 @@
 
 Loads run one at a time. A request for a model that is already queued or loading awaits that
 same load (the in-flight load is kept, not just the finished one). A newer request supersedes
-older queued ones, which end Canceled without touching the network. A model that finishes
-loading becomes the resident one and the previous resident is disposed, so one model is in
-memory at a time. Every step is reported as a `ModelStatusChanged` event.
+older ones: a queued load ends Canceled without touching the network, and a running one (which
+transformers.js cannot abort) is disposed and ends Canceled as soon as it finishes. A model that
+finishes loading and is still wanted becomes the resident one and the previous resident is
+disposed, so one model is in memory at a time. Every step is reported as a
+`ModelStatusChanged` event.
 """
 
 from __future__ import annotations
@@ -128,6 +130,11 @@ class ModelLoader:
         except BaseException:
             await self._engine.dispose(loaded)
             raise
+        if self._latest != entry.id:
+            # transformers.js cannot abort a load midway; one nobody wants any more is
+            # dropped as soon as it ends rather than holding memory while the next loads.
+            await self._engine.dispose(loaded)
+            raise LoadCanceled(entry.id)
         previous, self._resident = self._resident, loaded
         if previous is not None:
             await self._engine.dispose(previous)

@@ -23,8 +23,10 @@ from app.core.events import (
     MessageRemoved,
     MessageUpdated,
     ModelStatusChanged,
+    ModelWanted,
     ReplyMetrics,
     StreamingChanged,
+    TargetChanged,
 )
 from app.core.markdown import render_markdown
 
@@ -67,14 +69,20 @@ def format_bytes(count: int) -> str:
 
 
 def describe_reply(message: Message, labels: dict[str, str]) -> str:
-    """The line under an assistant reply: model, speed, duration."""
+    """The line under an assistant reply: the model that produced it, how, and how fast."""
     meta = message.metadata
     model = message.model or "unknown model"
     parts = [labels.get(model, model)]
-    if isinstance(meta.get("tokensPerSecond"), int | float) and message.status != "streaming":
-        parts.append(f"{meta['tokensPerSecond']:.1f} tok/s")
-    if isinstance(meta.get("durationMs"), int | float) and message.status != "streaming":
-        parts.append(f"{meta['durationMs'] / 1000:.2f} s")
+    placement = " on ".join(str(meta[k]) for k in ("dtype", "device") if meta.get(k))
+    if placement:
+        parts.append(placement)
+    if message.status != "streaming":
+        if isinstance(meta.get("tokens"), int):
+            parts.append(f"{meta['tokens']} tokens")
+        if isinstance(meta.get("tokensPerSecond"), int | float):
+            parts.append(f"{meta['tokensPerSecond']:.1f} tok/s")
+        if isinstance(meta.get("durationMs"), int | float):
+            parts.append(f"{meta['durationMs'] / 1000:.2f} s")
     if message.status == "stopped":
         parts.append("stopped")
     return " · ".join(parts)
@@ -104,6 +112,11 @@ class ChatView:
         self._dirty: dict[str, Message] = {}
         self._streaming = False
         self._listed: ConversationsListed | None = None
+        # The latest lifecycle event of every model; the status shows the wanted one.
+        self._model_states: dict[str, ModelStatusChanged] = {}
+        self._wanted: str | None = None
+        self._model_ids = {m.id for m in catalog.models}
+        self._presets = set(catalog.presets)
         self._renaming: str | None = None
         self._deleting: str | None = None
         self._fill_models(catalog)
@@ -239,7 +252,17 @@ class ChatView:
                 if element is not None:
                     element.remove()
             case ModelStatusChanged():
-                self._show_status(event)
+                self._model_states[event.model] = event
+                if self._wanted in (None, event.model):
+                    self._wanted = event.model
+                    self._show_status(event)
+            case ModelWanted(model):
+                self._wanted = model
+                self._show_status(
+                    self._model_states.get(model) or ModelStatusChanged(model, "idle")
+                )
+            case TargetChanged(target, default_label):
+                self._show_target(target, default_label)
             case EngineChanged(loaded, loads, device):
                 self._app.setAttribute("data-loaded-model", loaded or "")
                 self._app.setAttribute("data-model-loads", str(loads))
@@ -260,10 +283,9 @@ class ChatView:
                 if unsent is not None and not str(self._input.value).strip():
                     self._input.value = unsent  # nothing the user typed is lost
                     self._autogrow()
-            case ConversationOpened(conversation, messages, created):
+            case ConversationOpened(_, messages, created):
                 if not created:
                     self._show_conversation(messages)
-                self._select.value = (conversation.model if conversation else None) or ""
                 last = messages[-1] if messages else None
                 self._regenerate.hidden = not (last is not None and last.role == "assistant")
             case ConversationNotFound():
@@ -283,10 +305,19 @@ class ChatView:
     def clear_error(self) -> None:
         self._error.hidden = True
 
-    def set_model_choice(self, target: str | None) -> None:
-        self._select.value = target or ""
-
     # -- rendering ------------------------------------------------------------------------
+
+    def _show_target(self, target: str | None, default_label: str) -> None:
+        select = self._select
+        select.querySelector('option[value=""]').textContent = f"Default ({default_label})"
+        stale = select.querySelector("option[data-extra]")
+        if stale:
+            stale.remove()
+        if target is not None and target not in self._model_ids:
+            # A preset or an id the catalog no longer lists: show it rather than lie.
+            label = f"{target} (preset)" if target in self._presets else f"{target} (unknown)"
+            select.appendChild(self._dom.create("option", text=label, value=target, data_extra="1"))
+        select.value = target or ""
 
     def _render_list(self, listed: ConversationsListed) -> None:
         self._dom.set_markup(self._list, sidebar_markup(listed.conversations, listed.current_id))

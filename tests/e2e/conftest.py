@@ -116,25 +116,41 @@ def webgpu_browser(
 
 
 class NetworkGuard:
+    """Aborts every request that would leave the machine, and remembers it.
+
+    A test that simulates being offline while the user picks a hub model declares the hub
+    host with `expect_offline`: requests to it are still aborted (nothing leaves), and only
+    requests to any other outside host fail the test.
+    """
+
     def __init__(self) -> None:
         self.blocked: list[str] = []
+        self.offline_hosts: set[str] = set()
+
+    def expect_offline(self, host: str) -> None:
+        self.offline_hosts.add(host)
+
+    def unexpected(self) -> list[str]:
+        return [u for u in self.blocked if urlsplit(u).hostname not in self.offline_hosts]
 
     def __call__(self, route: Route) -> None:
         url = route.request.url
-        host = urlsplit(url).hostname
-        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and host not in (
-            "127.0.0.1",
-            "localhost",
-        ):
+        parts = urlsplit(url)
+        outside = parts.hostname not in ("127.0.0.1", "localhost")
+        if parts.scheme in ("http", "https", "ws", "wss") and outside:
             self.blocked.append(url)
-            route.abort("blockedbyclient")
+            route.abort("internetdisconnected")
         else:
             route.continue_()
 
 
-def guarded_page(browser: Browser, base_url: str) -> Iterator[Page]:
+@pytest.fixture
+def network_guard() -> NetworkGuard:
+    return NetworkGuard()
+
+
+def guarded_page(browser: Browser, base_url: str, guard: NetworkGuard) -> Iterator[Page]:
     context: BrowserContext = browser.new_context(base_url=base_url)
-    guard = NetworkGuard()
     context.route("**/*", guard)
     page = context.new_page()
     errors: list[str] = []
@@ -142,15 +158,17 @@ def guarded_page(browser: Browser, base_url: str) -> Iterator[Page]:
     page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
-    assert guard.blocked == [], f"requests tried to leave the machine: {guard.blocked}"
+    assert guard.unexpected() == [], f"requests tried to leave the machine: {guard.blocked}"
     assert errors == [], f"uncaught errors in the page: {errors}"
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    yield from guarded_page(browser, base_url)
+def page(browser: Browser, base_url: str, network_guard: NetworkGuard) -> Iterator[Page]:
+    yield from guarded_page(browser, base_url, network_guard)
 
 
 @pytest.fixture
-def webgpu_page(webgpu_browser: Browser, base_url: str) -> Iterator[Page]:
-    yield from guarded_page(webgpu_browser, base_url)
+def webgpu_page(
+    webgpu_browser: Browser, base_url: str, network_guard: NetworkGuard
+) -> Iterator[Page]:
+    yield from guarded_page(webgpu_browser, base_url, network_guard)

@@ -204,8 +204,8 @@ def test_every_turn_of_the_conversation_is_sent_as_context() -> None:
 def test_a_new_chat_targeting_another_model_replies_with_it_and_records_it() -> None:
     async def scenario() -> None:
         h = Harness()
-        h.chat.new_chat_target = "quick"
         await h.chat.open_new()
+        await h.chat.set_model("quick")
         await h.chat.send("hi")
         assert h.chat.conversation is not None and h.chat.conversation.model == "quick"
         reply = h.chat.messages[-1]
@@ -228,8 +228,8 @@ def test_opening_an_unknown_conversation_reports_not_found_and_writes_nothing() 
 def test_a_stored_conversation_reopens_with_its_messages_and_queues_its_model() -> None:
     async def scenario() -> None:
         h = Harness()
-        h.chat.new_chat_target = "tiny/b"
         await h.chat.open_new()
+        await h.chat.set_model("tiny/b")
         await h.chat.send("hi")
         conversation_id = h.chat.conversation.id if h.chat.conversation else ""
         fresh = Harness()
@@ -247,8 +247,8 @@ def test_a_stored_conversation_reopens_with_its_messages_and_queues_its_model() 
 def test_an_unknown_model_target_fails_the_reply_with_a_clear_message() -> None:
     async def scenario() -> None:
         h = Harness()
-        h.chat.new_chat_target = "nobody/nothing"
         await h.chat.open_new()
+        await h.chat.set_model("nobody/nothing")
         await h.chat.send("hello")
         errors = h.events.of(ErrorRaised)
         assert (

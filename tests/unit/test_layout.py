@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_MODULES = {"js", "pyodide", "pyscript"}
-CDN = re.compile(r"cdn\.jsdelivr|unpkg\.com|esm\.sh|cdnjs|pyscript\.net|skypack|huggingface\.co")
+CDN = re.compile(r"cdn\.jsdelivr|unpkg\.com|esm\.sh|cdnjs|pyscript\.net|skypack")
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -71,7 +71,25 @@ def test_the_resident_model_is_not_loaded_again() -> None:
     asyncio.run(scenario())
 
 
-def test_loads_run_one_at_a_time_and_the_previous_model_is_disposed() -> None:
+def test_the_previous_model_is_disposed_once_the_next_one_is_ready() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        loader, _ = make(engine)
+        await loader.request(A)
+        gate = engine.gate("tiny/b")
+        loading_b = asyncio.ensure_future(loader.request(B))
+        await asyncio.sleep(0.01)
+        assert engine.disposed == [], "A stays usable while B loads"
+        gate.set()
+        assert (await loading_b).id == "tiny/b"
+        assert engine.loads == ["tiny/a", "tiny/b"]
+        assert engine.disposed == ["tiny/a"]
+        assert loader.resident is not None and loader.resident.id == "tiny/b"
+
+    asyncio.run(scenario())
+
+
+def test_a_second_model_waits_for_the_load_ahead_of_it() -> None:
     async def scenario() -> None:
         engine = FakeEngine()
         gate = engine.gate("tiny/a")
@@ -80,14 +98,14 @@ def test_loads_run_one_at_a_time_and_the_previous_model_is_disposed() -> None:
         await asyncio.sleep(0.01)
         second = asyncio.ensure_future(loader.request(B))
         await asyncio.sleep(0.01)
-        assert engine.loads == ["tiny/a"]  # B waits for A
+        assert engine.loads == ["tiny/a"], "B waits for A"
         gate.set()
-        # A was superseded only while queued; it was already loading, so it completes.
-        await first
+        # A was still loading when B superseded it: it finishes, is dropped, and B loads.
+        with pytest.raises(LoadCanceled):
+            await first
         assert (await second).id == "tiny/b"
         assert engine.loads == ["tiny/a", "tiny/b"]
         assert engine.disposed == ["tiny/a"]
-        assert loader.resident is not None and loader.resident.id == "tiny/b"
 
     asyncio.run(scenario())
 
@@ -104,12 +122,56 @@ def test_a_newer_request_cancels_older_queued_ones() -> None:
         latest = asyncio.ensure_future(loader.request(c))
         await asyncio.sleep(0.01)
         gate.set()
-        await running
-        with pytest.raises(LoadCanceled):
-            await queued
+        for superseded in (running, queued):
+            with pytest.raises(LoadCanceled):
+                await superseded
         assert (await latest).id == "tiny/c"
-        assert engine.loads == ["tiny/a", "tiny/c"]
+        assert engine.loads == ["tiny/a", "tiny/c"], "B never touched the network"
         assert states(recorder, "tiny/b") == ["queued", "canceled"]
+        assert states(recorder, "tiny/a")[-1] == "canceled"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("final", ["tiny/a", "tiny/b"])
+def test_switching_back_and_forth_loads_at_most_one_model_beyond_the_final_one(final: str) -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        gate = engine.gate("tiny/a")
+        loader, _ = make(engine)
+        flurry = [A, B, A, B, A, B] + ([A] if final == "tiny/a" else [])
+        waits = []
+        for entry in flurry:
+            waits.append(asyncio.ensure_future(loader.request(entry)))
+            await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(*waits, return_exceptions=True)
+        assert loader.resident is not None and loader.resident.id == final
+        assert len(engine.loads) <= 2
+        assert engine.loads[-1] == final
+
+    asyncio.run(scenario())
+
+
+def test_asking_for_the_resident_model_cancels_a_queued_switch() -> None:
+    async def scenario() -> None:
+        engine = FakeEngine()
+        loader, _ = make(engine)
+        await loader.request(A)
+        gate = engine.gate("tiny/b")
+        c = ModelEntry("tiny/c", "C", "local")
+        to_b = asyncio.ensure_future(loader.request(B))
+        await asyncio.sleep(0.01)
+        to_c = asyncio.ensure_future(loader.request(c))
+        await asyncio.sleep(0)  # C is queued behind B
+        back = await loader.request(A)
+        assert back.id == "tiny/a"
+        gate.set()
+        for superseded in (to_b, to_c):
+            with pytest.raises(LoadCanceled):
+                await superseded
+        assert engine.loads == ["tiny/a", "tiny/b"]
+        assert loader.resident is not None and loader.resident.id == "tiny/a"
 
     asyncio.run(scenario())
 

@@ -36,3 +36,22 @@ def test_sidebar_markup_escapes_titles_and_ids_and_marks_the_open_chat() -> None
     assert markup.count('aria-current="page"') == 1
     assert 'data-conversation-id="plain" aria-current="page"' in markup
     assert markup.count('data-testid="conversation-item"') == 2
+
+
+def test_the_line_under_a_reply_names_its_model_placement_and_speed() -> None:
+    from app.core.conversations import Message
+    from app.ui.view import describe_reply
+
+    meta = {
+        "model": "tinylm/a",
+        "dtype": "q8",
+        "device": "wasm",
+        "tokens": 12,
+        "tokensPerSecond": 150.04,
+        "durationMs": 1234.0,
+    }
+    done = Message("m", "c", "assistant", "hi", 1, "done", meta)
+    line = describe_reply(done, {"tinylm/a": "Tiny A"})
+    assert line == "Tiny A · q8 on wasm · 12 tokens · 150.0 tok/s · 1.23 s"
+    streaming = Message("m", "c", "assistant", "hi", 1, "streaming", {"model": "x/y"})
+    assert describe_reply(streaming, {}) == "x/y"
