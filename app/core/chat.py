@@ -77,6 +77,7 @@ class Chat:
         self._idle = asyncio.Event()
         self._idle.set()
         self._preload: asyncio.Task[None] | None = None
+        self._list_refresh: asyncio.Future[None] | None = None
 
     @property
     def streaming(self) -> bool:
@@ -307,7 +308,7 @@ class Chat:
         await self._store.save_conversation(conversation)
         self.conversation = conversation
         self._emit(ConversationOpened(conversation, tuple(self.messages), created=True))
-        await self.refresh_list()
+        self._refresh_list_soon()
         return conversation
 
     async def _touch(self, when: int) -> None:
@@ -315,7 +316,18 @@ class Chat:
         assert self.conversation is not None
         self.conversation = replace(self.conversation, updated_at=when)
         await self._store.save_conversation(self.conversation)
-        await self.refresh_list()
+        self._refresh_list_soon()
+
+    def _refresh_list_soon(self) -> None:
+        """Refresh the sidebar off the reply's critical path (one refresh at a time)."""
+        if self._list_refresh is None or self._list_refresh.done():
+            self._list_refresh = asyncio.ensure_future(self._refresh_list_quietly())
+
+    async def _refresh_list_quietly(self) -> None:
+        try:
+            await self.refresh_list()
+        except ParlanceError as exc:
+            self._emit(ErrorRaised(str(exc)))
 
     async def _reply(self) -> None:
         assert self.conversation is not None
@@ -335,9 +347,10 @@ class Chat:
             metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
         )
         turns = [ChatTurn(m.role, m.content) for m in self.messages if m.status != "error"]
+        # The reply is first written by the autosave or when it ends (the store upserts):
+        # nothing stands between the user's stored message and the model.
         self.messages.append(reply)
         self._emit(MessageAdded(reply))
-        await self._store.append_message(reply)
         try:
             loaded = await self._request(entry)
         except ParlanceError as exc:

@@ -85,7 +85,8 @@ class Store(Protocol):
 
     async def append_message(self, message: Message) -> None: ...
 
-    async def update_message(self, message: Message) -> None: ...
+    async def update_message(self, message: Message) -> None:
+        """Write a message whether or not it was appended before (an upsert)."""
 
     async def delete_message(self, message: Message) -> None: ...
 

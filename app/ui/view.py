@@ -110,6 +110,7 @@ class ChatView:
         self._confirm = dom.document.querySelector(".confirm-delete")
         self._elements: dict[str, Element] = {}
         self._dirty: dict[str, Message] = {}
+        self._painted: set[str] = set()
         self._streaming = False
         self._listed: ConversationsListed | None = None
         # The latest lifecycle event of every model; the status shows the wanted one.
@@ -242,6 +243,13 @@ class ChatView:
     def handle(self, event: Event) -> None:
         match event:
             case MessageUpdated(message):
+                element = self._elements.get(message.id)
+                if element is not None and message.id not in self._painted:
+                    # The first text of a reply goes on screen at once; later chunks batch
+                    # into at most one write per frame.
+                    self._painted.add(message.id)
+                    self._render(element, message)
+                    return
                 self._dirty[message.id] = message
                 self._dom.after_frame(self._flush)
             case MessageAdded(message):
@@ -344,6 +352,7 @@ class ChatView:
             element.remove()
         self._elements.clear()
         self._dirty.clear()
+        self._painted.clear()
         self._not_found.hidden = True
         self._empty.hidden = bool(messages)
         for message in messages:
@@ -384,8 +393,10 @@ class ChatView:
         text = message.content
         if message.role == "user":
             content.textContent = text  # what the user typed, shown as typed
-        elif message.status == "error" and not text:
-            content.textContent = str(message.metadata.get("error") or "The reply failed.")
+        elif not text:
+            failed = message.status == "error"
+            error = str(message.metadata.get("error") or "The reply failed.")
+            content.textContent = error if failed else ""
         else:
             # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
             self._dom.set_safe_html(content, render_markdown(text))

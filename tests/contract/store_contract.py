@@ -119,3 +119,10 @@ async def a_null_model_target_is_kept_as_null(store: Store) -> None:
     await store.save_conversation(conversation("c1", 1, model=None))
     found = await store.get_conversation("c1")
     assert found is not None and found.model is None
+
+
+@check
+async def update_message_writes_a_message_never_appended(store: Store) -> None:
+    m = message("c1", "m1", 1, status="stopped")
+    await store.update_message(m)
+    assert await store.list_messages("c1") == [m]

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route, expect
 
+from tools.chromium import CHROMIUM, QUIET_ARGS
 from tools.serve import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SUB_PATH = "some/sub/path"
 CANNED = json.loads((ROOT / "tools/models/canned.json").read_text())
 READY = '[data-testid=app][data-ready="true"]'
@@ -29,14 +29,9 @@ READY = '[data-testid=app][data-ready="true"]'
 TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "60000"))
 expect.set_options(timeout=TIMEOUT_MS)
 
+# Name resolution fails for every host but loopback: nothing can leave the machine.
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
+    *QUIET_ARGS,
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 

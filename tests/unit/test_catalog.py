@@ -43,7 +43,8 @@ def test_the_shipped_local_models_have_the_files_their_dtypes_need() -> None:
     catalog = parse_catalog(json.loads((ROOT / "models/catalog.json").read_text()))
     names = {"fp32": "model.onnx", "q8": "model_quantized.onnx", "q4": "model_q4.onnx"}
     for entry in catalog.models:
-        if entry.source != "local":
+        # local-build/ holds models that `make real-model` builds; they are not in git.
+        if entry.source != "local" or entry.id.startswith("local-build/"):
             continue
         folder = ROOT / "models" / entry.id
         for required in [

@@ -181,3 +181,35 @@ def test_a_new_chat_targets_the_default_even_after_another_chat_switched() -> No
         assert h.events.of(TargetChanged)[-1].target is None
 
     run(scenario())
+
+
+class Present:
+    """Availability where exactly the given models can be loaded."""
+
+    def __init__(self, *ids: str) -> None:
+        self.ids = set(ids)
+
+    async def usable(self, entries: Sequence[ModelEntry]) -> set[str]:
+        return {e.id for e in entries if e.id in self.ids}
+
+
+def test_the_shipped_quick_preset_prefers_the_local_smollm2_build_when_it_is_there() -> None:
+    import json
+    from pathlib import Path
+
+    raw = json.loads((Path(__file__).resolve().parents[2] / "models/catalog.json").read_text())
+    catalog = parse_catalog(raw)
+    real, tiny_a, tiny_b = (
+        "local-build/SmolLM2-135M-Instruct",
+        "tinylm/tiny-chat-a",
+        "tinylm/tiny-chat-b",
+    )
+    built = ModelChoice(catalog, Present(real, tiny_a, tiny_b))
+    missing = ModelChoice(catalog, Present(tiny_a, tiny_b))
+    asyncio.run(built.refresh())
+    asyncio.run(missing.refresh())
+    assert [c.resolve("quick") for c in (built, missing)] == [
+        catalog.get(real),
+        catalog.get(tiny_b),
+    ]
+    assert missing.resolve(None) == catalog.get(tiny_a)
