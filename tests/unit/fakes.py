@@ -6,10 +6,14 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from app.core.catalog import Device, ModelEntry
+from app.core.catalog import Catalog, Device, ModelEntry
+from app.core.chat import Chat
 from app.core.errors import GenerationError, ModelLoadError
 from app.core.events import Event
+from app.core.loader import ModelLoader
+from app.core.memory import CountingIds, ManualClock, MemoryStore
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress
+from app.core.targets import ModelChoice
 
 
 class FakeEngine:
@@ -91,3 +95,29 @@ class Recorder:
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
+
+
+class ChatHarness:
+    """A Chat wired to the fakes: a scripted engine, a memory store, a recorder of events."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        replies: Mapping[str, str],
+        choice: ModelChoice | None = None,
+    ) -> None:
+        self.engine = FakeEngine(replies)
+        self.store = MemoryStore()
+        self.events = Recorder()
+        self.clock = ManualClock(step_ms=5)
+        loader = ModelLoader(self.engine, self.events, preferred_device="wasm")
+        self.chat = Chat(
+            catalog=catalog,
+            store=self.store,
+            loader=loader,
+            engine=self.engine,
+            clock=self.clock,
+            ids=CountingIds(),
+            emit=self.events,
+            choice=choice,
+        )

@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from app.core.catalog import parse_catalog
-from app.core.chat import Chat
 from app.core.conversations import Message
 from app.core.errors import StoreError
 from app.core.events import (
@@ -20,10 +19,9 @@ from app.core.events import (
     ReplyMetrics,
     StreamingChanged,
 )
-from app.core.loader import ModelLoader
-from app.core.memory import CountingIds, ManualClock, MemoryStore
+from app.core.memory import ManualClock, MemoryStore
 
-from .fakes import FakeEngine, Recorder
+from .fakes import ChatHarness
 
 CATALOG = parse_catalog(
     {
@@ -42,23 +40,10 @@ CATALOG = parse_catalog(
 )
 
 
-class Harness:
+class Harness(ChatHarness):
     def __init__(self, replies: dict[str, str] | None = None) -> None:
-        self.engine = FakeEngine(
-            replies or {"tiny/a": "Hello from A", "tiny/b": "Greetings from B"}
-        )
-        self.store = MemoryStore()
-        self.events = Recorder()
-        self.clock = ManualClock(step_ms=5)
-        loader = ModelLoader(self.engine, self.events, preferred_device="wasm")
-        self.chat = Chat(
-            catalog=CATALOG,
-            store=self.store,
-            loader=loader,
-            engine=self.engine,
-            clock=self.clock,
-            ids=CountingIds(),
-            emit=self.events,
+        super().__init__(
+            CATALOG, replies or {"tiny/a": "Hello from A", "tiny/b": "Greetings from B"}
         )
 
 

@@ -6,13 +6,10 @@ import asyncio
 from collections.abc import Sequence
 
 from app.core.catalog import ModelEntry, parse_catalog
-from app.core.chat import Chat
 from app.core.events import ErrorRaised, ModelStatusChanged, ModelWanted, TargetChanged
-from app.core.loader import ModelLoader
-from app.core.memory import CountingIds, ManualClock, MemoryStore
 from app.core.targets import ModelChoice
 
-from .fakes import FakeEngine, Recorder
+from .fakes import ChatHarness
 
 CATALOG = parse_catalog(
     {
@@ -34,22 +31,10 @@ class OnlyLocal:
         return {e.id for e in entries if e.source == "local"}
 
 
-class Harness:
+class Harness(ChatHarness):
     def __init__(self) -> None:
-        self.engine = FakeEngine({"tiny/a": "Answer from A", "tiny/b": "Answer from B"})
-        self.store = MemoryStore()
-        self.events = Recorder()
-        loader = ModelLoader(self.engine, self.events, preferred_device="wasm")
-        self.chat = Chat(
-            catalog=CATALOG,
-            store=self.store,
-            loader=loader,
-            engine=self.engine,
-            clock=ManualClock(step_ms=5),
-            ids=CountingIds(),
-            emit=self.events,
-            choice=ModelChoice(CATALOG, OnlyLocal()),
-        )
+        replies = {"tiny/a": "Answer from A", "tiny/b": "Answer from B"}
+        super().__init__(CATALOG, replies, ModelChoice(CATALOG, OnlyLocal()))
 
     async def start(self, first_message: str = "hello") -> str:
         await self.chat.refresh_availability()
