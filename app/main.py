@@ -124,8 +124,10 @@ class App:
         assert self.chat is not None
         try:
             if await self.chat.delete(conversation_id):
+                # Through the router (replaceState fires no hashchange), so this cannot
+                # interleave with a route change the user makes meanwhile.
                 self.dom.replace_hash(chat_hash(None))
-                await self.chat.open_new()
+                await self.route()
         except StoreError as exc:
             self.view.show_error(str(exc))
 

@@ -61,7 +61,7 @@ class Chat:
         emit: EventSink,
         choice: ModelChoice | None = None,
     ) -> None:
-        self._catalog = catalog
+        # The catalog lives in the choice: one source for resolving and for naming models.
         self.choice = choice or ModelChoice(catalog)
         self._store = store
         self._loader = loader
@@ -334,7 +334,7 @@ class Chat:
         target = self.conversation.model
         entry = self.choice.resolve(target)
         if entry is None:
-            name = target or self._catalog.default
+            name = target or self.choice.catalog.default
             raise ModelLoadError(name, "this model is not in the catalog")
         placement = self._loader.placement(entry)
         reply = Message(
