@@ -11,15 +11,25 @@ from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
 from app.browser.idb import IndexedDbStore
-from app.browser.interop import absolute_url, fetch_json, js_console_error, query_param, url_path
-from app.core.catalog import Catalog, parse_catalog
+from app.browser.interop import (
+    absolute_url,
+    fetch_json,
+    js_console_error,
+    query_param,
+    same_origin_url,
+    storage_problem,
+    url_path,
+)
+from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
+from app.core.catalog import EMPTY_CATALOG, Catalog, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
-from app.core.events import ConversationOpened, Event
+from app.core.events import ConversationOpened, ErrorRaised, Event, OpenConversationDeleted
 from app.core.loader import ModelLoader
-from app.core.memory import MemoryStore
+from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
+from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
 from app.ui.view import ChatView, Intents
 
@@ -42,10 +52,11 @@ class RandomIds:
 class App:
     """Holds the running pieces so that event handlers and tasks have one owner."""
 
-    def __init__(self, dom: Dom, catalog: Catalog, catalog_url: str) -> None:
+    def __init__(self, dom: Dom, catalog: Catalog, catalog_url: str, notices: list[str]) -> None:
         self.dom = dom
         self.catalog = catalog
         self.catalog_url = catalog_url
+        self.notices = notices  # what went wrong on the way to ready, said once it is ready
         self.view = ChatView(dom, catalog)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.chat: Chat | None = None
@@ -67,6 +78,8 @@ class App:
         try:
             if isinstance(event, ConversationOpened) and event.created and event.conversation:
                 self.dom.replace_hash(chat_hash(event.conversation.id))
+            if isinstance(event, OpenConversationDeleted):
+                self.spawn(self._leave_deleted())
             self.view.handle(event)
         except Exception as exc:
             js_console_error(f"Parlance view failed on {type(event).__name__}: {exc!r}")
@@ -84,17 +97,23 @@ class App:
             absolute_url(models_dir),
             lambda entry: entry.weights_file(loader.placement(entry).device),
         )
+        store, persistent = await self._open_store()
+        locks, broadcast = self._tabs(persistent)
         self.chat = Chat(
             choice=ModelChoice(self.catalog, availability),
             catalog=self.catalog,
-            store=await self._open_store(),
+            store=store,
             loader=loader,
             engine=engine,
             clock=BrowserClock(),
             ids=RandomIds(),
             emit=self.emit,
+            locks=locks,
+            broadcast=broadcast,
         )
         chat = self.chat
+        if isinstance(broadcast, ChannelBroadcast):
+            broadcast.listener = chat.on_news
         self.view.bind(
             Intents(
                 send=lambda text: self.spawn(chat.send(text)),
@@ -111,14 +130,32 @@ class App:
         await chat.refresh_availability()
         await self.route()
         self.view.mark_ready(device)
+        if self.notices:
+            self.view.show_error(" ".join(self.notices))
         self.dom.mark("parlance:ready")
 
-    async def _open_store(self) -> Store:
-        try:
-            return await IndexedDbStore.open()
-        except StoreError as exc:
-            self.view.show_error(f"{exc} This session's chats will be lost when the tab closes.")
-            return MemoryStore()
+    async def _open_store(self) -> tuple[Store, bool]:
+        """IndexedDB, or (saying so) a store in memory when the browser will not give one."""
+        problem = storage_problem()
+        if problem is None:
+            try:
+                return await IndexedDbStore.open(), True
+            except StoreError as exc:
+                problem = str(exc)
+        self.notices.append(f"{problem} Chats will not be kept: they last until this tab closes.")
+        return MemoryStore(), False
+
+    def _tabs(self, persistent: bool) -> tuple[TurnLocks, Broadcast]:
+        """Coordination with other tabs, when they share this tab's stored chats."""
+        if persistent and platform_tabs_supported():
+            return WebTurnLocks(), ChannelBroadcast()
+        return LocalTurnLocks(), LocalBroadcast().tab()
+
+    async def _leave_deleted(self) -> None:
+        """The open chat was deleted in another tab: go to a new chat and say why."""
+        self.dom.replace_hash(chat_hash(None))
+        await self.route()
+        self.emit(ErrorRaised("That conversation was deleted in another tab."))
 
     async def _delete(self, conversation_id: str) -> None:
         assert self.chat is not None
@@ -155,21 +192,40 @@ class App:
                     await self.chat.open(conversation_id)
 
 
+async def _load_catalog(notices: list[str]) -> tuple[Catalog, str]:
+    """The catalog the page asks for, else the shipped one, else none: never no app.
+
+    `?catalog=` takes same-origin URLs only: a catalog decides which hosts the page contacts.
+    """
+    asked = query_param("catalog")
+    if asked is not None:
+        url = same_origin_url(asked)
+        if url is None:
+            notices.append(f"The catalog {asked} is not on this site, so it was not used.")
+        else:
+            try:
+                return parse_catalog(await fetch_json(url)), asked
+            except (CatalogError, OSError, ValueError) as exc:
+                notices.append(f"The model catalog {asked} is unusable: {exc}.")
+        notices.append("Using the catalog this site ships with.")
+    try:
+        return parse_catalog(await fetch_json(DEFAULT_CATALOG)), DEFAULT_CATALOG
+    except (CatalogError, OSError, ValueError) as exc:
+        notices.append(f"The model catalog {DEFAULT_CATALOG} is unusable: {exc}. No model can run.")
+        return EMPTY_CATALOG, DEFAULT_CATALOG
+
+
 async def _main() -> None:
     dom = Dom()
-    catalog_url = query_param("catalog") or DEFAULT_CATALOG
     try:
-        catalog = parse_catalog(await fetch_json(catalog_url))
-    except (CatalogError, OSError, ValueError) as exc:
-        error = dom.by_testid("error")
-        error.querySelector(
-            ".error-text"
-        ).textContent = f"The model catalog {catalog_url} is unusable: {exc}"
-        error.hidden = False
-        return
-    app = App(dom, catalog, catalog_url)
-    globals()["_app"] = app  # keep the app (and its proxies) alive for the page's lifetime
-    await app.boot()
+        notices: list[str] = []
+        catalog, catalog_url = await _load_catalog(notices)
+        app = App(dom, catalog, catalog_url, notices)
+        globals()["_app"] = app  # keep the app (and its proxies) alive for the page's lifetime
+        await app.boot()
+    except Exception as exc:  # whatever fails before ready is said, never a silent hang
+        js_console_error(f"Parlance failed to start: {exc!r}")
+        dom.show_start_failure(f"Parlance could not start: {type(exc).__name__}: {exc}")
 
 
 _BOOT: set[asyncio.Future[None]] = set()

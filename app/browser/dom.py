@@ -23,8 +23,25 @@ class Dom:
         self._frame_callbacks: list[Callable[[], None]] = []
         self._frame_requested = False
         self._frame_proxy = create_proxy(self._run_frame)
+        # HTML only (no SVG or MathML), keep `target` for links that open a new tab, and refuse
+        # what rendered Markdown never needs: inline styles (the CSP's style-src refuses them
+        # anyway) and elements that embed, submit or restyle.
         self._purify_options = to_js(
-            {"ADD_ATTR": ["target"], "USE_PROFILES": {"html": True}},
+            {
+                "USE_PROFILES": {"html": True},
+                "ADD_ATTR": ["target"],
+                "FORBID_ATTR": ["style"],
+                "FORBID_TAGS": [
+                    "style",
+                    "form",
+                    "input",
+                    "iframe",
+                    "object",
+                    "embed",
+                    "svg",
+                    "math",
+                ],
+            },
             dict_converter=js.Object.fromEntries,
         )
 
@@ -51,8 +68,10 @@ class Dom:
     def set_safe_html(self, element: Element, html: str) -> None:
         """Put HTML from our Markdown renderer into the page, sanitised once more by DOMPurify.
 
-        The renderer already escapes raw HTML; DOMPurify is the second wall, so a bug in one
-        still cannot make a message or a reply execute anything.
+        The renderer already escapes raw HTML, refuses unsafe links and turns remote images
+        into links; DOMPurify is the second wall, so a bug in one still cannot make a message
+        or a reply execute anything, restyle the page or embed a frame or a form. (A remote
+        `<img>` that slipped through both would still be refused by the CSP's img-src.)
         """
         purify = getattr(js.window, "DOMPurify", None)
         if purify is None:
@@ -93,6 +112,16 @@ class Dom:
             proxy.destroy()
         self._listeners.clear()
         self._frame_proxy.destroy()
+
+    def show_start_failure(self, text: str) -> None:
+        """Say that the app could not start, with no view to do it (it failed before one)."""
+        error = self.document.querySelector('[data-testid="error"]')
+        if error:
+            error.querySelector(".error-text").textContent = text
+            error.hidden = False
+        note = self.document.querySelector(".boot-note")
+        if note:
+            note.textContent = "Parlance could not start. Reloading the page may help."
 
     def mark(self, name: str) -> None:
         """A User Timing mark, for benchmarks and the browser's performance panel."""

@@ -19,7 +19,7 @@ from pyodide.ffi import JsException
 
 from app.core.catalog import Device, ModelEntry
 from app.core.errors import GenerationError, ModelLoadError
-from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress
+from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
 
 from .interop import OwnedProxy, error_message, failing_file, is_nullish, js_value, py_value
 
@@ -59,8 +59,6 @@ class TransformersJsEngine:
         self._models_path = models_path
         self._preferred = preferred_device
         self._module: asyncio.Future[Any] | None = None
-        self._interrupt: Any = None
-        self._interrupted = False
 
     # -- module ---------------------------------------------------------------------------
 
@@ -133,12 +131,16 @@ class TransformersJsEngine:
                 if entry.source == "hub" and message in NETWORK_FAILURES:
                     message = "the Hugging Face hub could not be reached (offline?)"
                 raise ModelLoadError(entry.id, message, failing_file(message)) from exc
-        return LoadedModel(id=entry.id, dtype=dtype, device=device, handle=pipe)
+        return LoadedModel(
+            id=entry.id, dtype=dtype, device=device, handle=pipe, context_tokens=_context(pipe)
+        )
 
     async def warm_up(self, model: LoadedModel) -> None:
         """One token through the whole graph: kernels compile before the user waits."""
         try:
-            await self._run(model, WARM_UP_TURNS, {"max_new_tokens": 1, "do_sample": False}, None)
+            await self._run(
+                model, WARM_UP_TURNS, {"max_new_tokens": 1, "do_sample": False}, None, None
+            )
         except JsException as exc:
             raise ModelLoadError(model.id, f"warm-up failed: {error_message(exc)}") from exc
 
@@ -148,16 +150,24 @@ class TransformersJsEngine:
         turns: Sequence[ChatTurn],
         options: Mapping[str, Any],
         on_text: Callable[[str], None],
+        stop: StopSignal,
     ) -> GenerationStats:
+        if stop.stopped:  # stopped before it began: nothing to run
+            return GenerationStats(tokens=0, stopped=True)
         try:
-            return await self._run(model, turns, options, on_text)
+            return await self._run(model, turns, options, on_text, stop)
         except JsException as exc:
             raise GenerationError(model.id, error_message(exc)) from exc
 
-    def interrupt(self) -> None:
-        if self._interrupt is not None:
-            self._interrupted = True
-            self._interrupt.interrupt()
+    async def count_tokens(self, model: LoadedModel, texts: Sequence[str]) -> list[int]:
+        tokenizer = model.handle.tokenizer._js_obj
+        no_specials = js_value({"add_special_tokens": False})
+        try:
+            return [int(tokenizer.encode(text, no_specials).length) for text in texts]
+        except JsException as exc:
+            raise GenerationError(
+                model.id, f"could not count tokens: {error_message(exc)}"
+            ) from exc
 
     async def dispose(self, model: LoadedModel) -> None:
         # A session that is already gone has nothing left to free.
@@ -172,6 +182,7 @@ class TransformersJsEngine:
         turns: Sequence[ChatTurn],
         options: Mapping[str, Any],
         on_text: Callable[[str], None] | None,
+        stop: StopSignal | None,
     ) -> GenerationStats:
         tjs = await self._tjs()
         raw = tjs.js_obj
@@ -203,9 +214,19 @@ class TransformersJsEngine:
             )
             messages = [{"role": t.role, "content": t.content} for t in turns]
             kwargs = {**options, "streamer": streamer, "stopping_criteria": criteria}
-            self._interrupt, self._interrupted = criteria, False
+            # Stop pressed at any point of the call (even before its first step) interrupts it.
+            unsubscribe = stop.on_stop(lambda: criteria.interrupt()) if stop else lambda: None
             try:
                 await pipe(messages, kwargs)
             finally:
-                self._interrupt = None
-        return GenerationStats(tokens=tokens, stopped=self._interrupted)
+                unsubscribe()
+        return GenerationStats(tokens=tokens, stopped=stop is not None and stop.stopped)
+
+
+def _context(pipe: Any) -> int | None:
+    """How many tokens the model reads at once, from its config (None when it does not say)."""
+    try:
+        value = pipe._js_obj.model.config.max_position_embeddings
+    except (AttributeError, JsException):
+        return None
+    return int(value) if isinstance(value, int | float) and value > 0 else None

@@ -84,8 +84,35 @@ def query_param(name: str) -> str | None:
     return None if is_nullish(value) else str(value)
 
 
+def same_origin_url(relative: str) -> str | None:
+    """The absolute URL of `relative` if it is on the page's own origin (http/https), else None."""
+    try:
+        url = js.URL.new(relative, js.document.baseURI)
+    except JsException:
+        return None
+    own = js.URL.new(js.document.baseURI)
+    if str(url.protocol) not in ("http:", "https:") or str(url.origin) != str(own.origin):
+        return None
+    return str(url.href)
+
+
 async def fetch_json(url: str) -> Any:
-    response = await js.fetch(url)
+    """Fetch and decode JSON. OSError when it cannot be fetched, ValueError when it is not
+    JSON: JS exceptions never escape to a caller that cannot import pyodide."""
+    try:
+        response = await js.fetch(url, js_value({"cache": "no-cache"}))
+    except JsException as exc:
+        raise OSError(f"it could not be fetched ({error_message(exc)})") from exc
     if not response.ok:
-        raise OSError(f"{url}: HTTP {response.status}")
-    return (await response.json()).to_py()
+        raise OSError(f"the server answered HTTP {response.status}")
+    try:
+        data = await response.json()
+    except JsException as exc:
+        raise ValueError(f"it is not valid JSON ({error_message(exc)})") from exc
+    return py_value(data)
+
+
+def storage_problem() -> str | None:
+    """What app/boot.js found wrong with IndexedDB before PyScript started, if anything."""
+    problem = getattr(js.window, "parlanceStorageProblem", None)
+    return None if is_nullish(problem) else str(problem)

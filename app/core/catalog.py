@@ -140,3 +140,8 @@ def parse_catalog(raw: Any) -> Catalog:
         default in presets or default in ids, f"default {default!r} is neither a preset nor a model"
     )
     return Catalog(default=default, presets=presets, models=models)
+
+
+# What the page runs with when no catalog can be read: stored chats stay readable, and a reply
+# fails saying that no model is available.
+EMPTY_CATALOG = Catalog(default="", presets={}, models=())

@@ -1,41 +1,61 @@
 """The chat: opening conversations, sending, streaming a reply, stopping, and what gets saved.
 
-A DOM event becomes a call here; this changes state, calls the ports (store, loader, engine)
-and reports every change as an event. The user's message is stored before generation starts;
-the reply is stored when it ends and, while it streams, at least once a second.
+A DOM event becomes a call here; this changes state, calls the ports (store, loader, engine,
+turn locks, broadcast) and reports every change as an event.
 
-Each conversation owns its model target. Opening a conversation queues the model it needs;
-switching the target mid-chat is stored at once (without moving the conversation in the
-sidebar) and the next reply uses the new model with the whole conversation as context. A
-switch whose model fails to load rolls the target back to the previous one.
+- Each turn (a send or a regenerate) has its own StopSignal from its first line: Stop, leaving
+  the chat or deleting it ends the turn at once, also while the model is still loading.
+- A turn holds its conversation's turn lock (one answering tab per chat) and stores the user's
+  message only if the conversation still ends where this tab last saw it; otherwise the tab
+  re-reads the chat and hands the message back. See tabs.py and reply.py.
+- Each conversation owns its model target. Switching it mid-chat is stored at once (without
+  moving the conversation in the sidebar) and the next reply uses the new model with the whole
+  conversation as context, trimmed to the model's window (context.py). A switch whose model
+  fails to load rolls the target back to the previous one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from dataclasses import replace
 
+from .answering import Answering
 from .catalog import Catalog, ModelEntry
-from .conversations import Conversation, Message, MessageStatus, title_from
-from .errors import GenerationError, LoadCanceled, ModelLoadError, ParlanceError
+from .conversations import Conversation, Message, is_blank, title_from
+from .errors import (
+    ConversationGone,
+    HistoryChanged,
+    LoadCanceled,
+    ModelLoadError,
+    ParlanceError,
+    StoreError,
+)
 from .events import (
-    ConversationNotFound,
     ConversationOpened,
-    ConversationsListed,
     ErrorRaised,
+    Event,
     EventSink,
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
     ModelWanted,
-    ReplyMetrics,
     StreamingChanged,
     TargetChanged,
 )
 from .loader import ModelLoader
-from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, Store
+from .memory import LocalBroadcast, LocalTurnLocks
+from .ports import (
+    Clock,
+    ConversationChange,
+    Engine,
+    Ids,
+    LoadedModel,
+    StopSignal,
+    Store,
+)
+from .sync import TabSync
+from .tabs import Broadcast, ConversationChanged, ListChanged, MessageLive, TurnLocks
 from .targets import ModelChoice
 
 
@@ -45,10 +65,8 @@ class _Keep:
 
 KEEP = _Keep()
 
-AUTOSAVE_INTERVAL_MS = 1000.0
 
-
-class Chat:
+class Chat(TabSync):
     def __init__(
         self,
         *,
@@ -60,7 +78,10 @@ class Chat:
         ids: Ids,
         emit: EventSink,
         choice: ModelChoice | None = None,
+        locks: TurnLocks | None = None,
+        broadcast: Broadcast | None = None,
     ) -> None:
+        super().__init__()
         # The catalog lives in the choice: one source for resolving and for naming models.
         self.choice = choice or ModelChoice(catalog)
         self._store = store
@@ -69,19 +90,29 @@ class Chat:
         self._clock = clock
         self._ids = ids
         self._emit = emit
+        self._locks: TurnLocks = locks or LocalTurnLocks()
+        self._broadcast: Broadcast = broadcast or LocalBroadcast().tab()
         self.conversation: Conversation | None = None
         self.messages: list[Message] = []
         # The model a new chat will ask for (None: the catalog default).
         self.new_chat_target: str | None = None
-        self._streaming = False
+        self._turn: StopSignal | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self._preload: asyncio.Task[None] | None = None
-        self._list_refresh: asyncio.Future[None] | None = None
+        self._answering = Answering(
+            store=store,
+            engine=engine,
+            clock=clock,
+            ids=ids,
+            emit=self._announce_reply,
+            request=self._request,
+            placement=loader.placement,
+        )
 
     @property
     def streaming(self) -> bool:
-        return self._streaming
+        return self._turn is not None
 
     @property
     def target(self) -> str | None:
@@ -93,6 +124,7 @@ class Chat:
     async def open_new(self) -> None:
         """`#/chat`: an empty chat that targets the default model."""
         await self._halt()
+        self._leave_remote_turn()
         self.conversation = None
         self.messages = []
         self.new_chat_target = None
@@ -104,56 +136,70 @@ class Chat:
     async def open(self, conversation_id: str) -> bool:
         """Show a stored conversation and queue its model; False (nothing written) if unknown."""
         await self._halt()
+        self._leave_remote_turn()
         conversation = await self._store.get_conversation(conversation_id)
         if conversation is None:
             self.conversation = None
             self.messages = []
-            self._emit(ConversationNotFound(conversation_id))
+            self._not_found(conversation_id)
             await self.refresh_list()
             return False
         self.conversation = conversation
-        self.messages = await self._settle_interrupted(
-            await self._store.list_messages(conversation_id)
-        )
+        answering_elsewhere = await self._locks.held_elsewhere(conversation_id)
+        messages = await self._store.list_messages(conversation_id)
+        if answering_elsewhere:
+            self.messages = messages
+        else:
+            self.messages = self._settled(messages)
         self._emit(ConversationOpened(conversation, tuple(self.messages)))
         self._announce_target()
+        if answering_elsewhere:
+            self._enter_remote_turn(conversation_id)
+        else:
+            await self._store_settled(messages)
         await self.refresh_list()
         self._queue_target_model()
         return True
 
-    async def _settle_interrupted(self, messages: list[Message]) -> list[Message]:
-        """A reply still marked streaming was cut off (the page closed): it ends stopped."""
-        settled = []
-        for message in messages:
-            if message.status == "streaming":
-                message = replace(message, status="stopped")
-                await self._store.update_message(message)
-            settled.append(message)
-        return settled
+    def _settled(self, messages: list[Message]) -> list[Message]:
+        """A reply still marked streaming with no tab answering was cut off (a closed page):
+        it is shown, and stored, as stopped."""
+        return [replace(m, status="stopped") if m.status == "streaming" else m for m in messages]
+
+    async def _store_settled(self, before: list[Message]) -> None:
+        for old, new in zip(before, self.messages, strict=True):
+            if old.status == new.status:
+                continue
+            try:
+                await self._store.put_message(new)
+            except StoreError as exc:
+                # Shown already; the stored record stays as it was and settles next time.
+                self._emit(ErrorRaised(f"Could not mark an interrupted reply as stopped. {exc}"))
+                return
 
     async def _halt(self) -> None:
-        """Stop a streaming reply (it is saved as stopped) before the view changes chats."""
-        if self._streaming:
-            self._engine.interrupt()
+        """End the turn in progress (its reply is saved as stopped) before the view changes."""
+        if self._turn is not None:
+            self._turn.stop()
             await self._idle.wait()
-
-    async def refresh_list(self) -> None:
-        conversations = await self._store.list_conversations()
-        current = self.conversation.id if self.conversation else None
-        self._emit(ConversationsListed(tuple(conversations), current))
 
     # -- managing conversations ----------------------------------------------------------
 
     async def rename(self, conversation_id: str, title: str) -> None:
         """Give a conversation the user's title (blank keeps the old one); order is kept."""
         title = " ".join(title.split())
-        conversation = await self._store.get_conversation(conversation_id)
-        if conversation is None or not title or title == conversation.title:
+        if is_blank(title):
             return
-        renamed = replace(conversation, title=title)
-        await self._store.save_conversation(renamed)
+        try:
+            renamed = await self._store.update_conversation(
+                conversation_id, ConversationChange(title=title)
+            )
+        except ConversationGone:
+            await self.refresh_list()
+            return
         if self.conversation is not None and self.conversation.id == conversation_id:
             self.conversation = renamed
+        self._broadcast.publish(ConversationChanged(conversation_id))
         await self.refresh_list()
 
     async def delete(self, conversation_id: str) -> bool:
@@ -162,7 +208,9 @@ class Chat:
         if was_open:
             await self._halt()
         await self._store.delete_conversation(conversation_id)
+        self._announce_deleted(conversation_id)
         if was_open:
+            self._leave_remote_turn()
             self.conversation = None
             self.messages = []
         await self.refresh_list()
@@ -199,8 +247,10 @@ class Chat:
         if self.conversation is None:
             self.new_chat_target = target
         else:
-            self.conversation = replace(self.conversation, model=target)
-            await self._store.save_conversation(self.conversation)
+            self.conversation = await self._store.update_conversation(
+                self.conversation.id, ConversationChange(model=target)
+            )
+            self._broadcast.publish(ConversationChanged(self.conversation.id))
         self._announce_target()
 
     def _announce_target(self) -> None:
@@ -212,9 +262,13 @@ class Chat:
         self._announce_target()
 
     def _queue_target_model(self) -> None:
-        """Start loading what the open chat needs, so the first reply does not wait for it."""
+        """Start loading what the open chat needs, so the first reply does not wait for it.
+
+        Only a model usable without a download is loaded ahead: opening a chat never makes
+        the page contact the hub; sending (or picking the model) does.
+        """
         entry = self.choice.resolve(self.target)
-        if entry is None:
+        if entry is None or not self.choice.is_usable(entry):
             return
         self._preload = asyncio.ensure_future(self._preload_model(entry))
 
@@ -229,19 +283,44 @@ class Chat:
         self.choice.mark_usable(entry.id)
         return loaded
 
-    # -- sending -------------------------------------------------------------------------
+    # -- turns ---------------------------------------------------------------------------
+
+    def _begin_turn(self) -> StopSignal:
+        self._turn = StopSignal()
+        self._idle.clear()
+        self._emit(StreamingChanged(True, False))
+        return self._turn
+
+    def _end_turn(self) -> None:
+        self._turn = None
+        self._idle.set()
+        self._emit(StreamingChanged(False, self.can_regenerate))
+
+    def stop(self) -> None:
+        """Stop the turn in progress, whatever it is doing (loading, or streaming)."""
+        if self._turn is not None:
+            self._turn.stop()
 
     async def send(self, text: str, model: str | _Keep | None = KEEP) -> bool:
-        """Send a user message and stream the reply. False when there was nothing to send.
+        """Send a user message and stream the reply. False when nothing was sent.
 
         `model`, when given, answers this turn and becomes the conversation's target.
         """
-        if not text.strip() or self._streaming:
+        if is_blank(text):
             return False
-        self._set_streaming(True)
+        refusal = self._refusal()
+        if refusal:
+            self._emit(ErrorRaised(refusal, unsent=text))
+            return False
+        stop = self._begin_turn()
         stored = False
+        lease = None
         try:
             conversation = await self._ensure_conversation(text)
+            lease = await self._locks.acquire(conversation.id)
+            if lease is None:
+                raise StoreError("This chat is answering in another tab; wait for it to finish.")
+            self._turn_started(conversation.id)
             if not isinstance(model, _Keep) and model != conversation.model:
                 await self._apply_target(model)
             user = Message(
@@ -251,41 +330,75 @@ class Chat:
                 content=text,
                 created_at=self._timestamp(),
             )
-            await self._store.append_message(user)
+            after = self.messages[-1].id if self.messages else None
+            await self._store.append_message(user, after=after)
             stored = True
             self.messages.append(user)
-            await self._touch(user.created_at)
+            assert self.conversation is not None
+            self.conversation = replace(self.conversation, updated_at=user.created_at)
             self._emit(MessageAdded(user))
-            await self._reply()
+            self._broadcast.publish(MessageLive(user))
+            self._broadcast.publish(ListChanged())
+            self._refresh_list_soon()
+            await self._reply(stop)
         except ParlanceError as exc:
-            self._emit(ErrorRaised(str(exc), unsent=None if stored else text))
+            self._turn_failed(exc, unsent=None if stored else text)
         finally:
-            self._set_streaming(False)
+            self._turn_over(lease)
         return True
 
-    def stop(self) -> None:
-        if self._streaming:
-            self._engine.interrupt()
+    def _refusal(self) -> str | None:
+        if self._turn is not None:
+            return "A reply is still being written; send again when it ends."
+        if self.answering_elsewhere:
+            return "This chat is answering in another tab; wait for it to finish."
+        return None
 
     @property
     def can_regenerate(self) -> bool:
-        return not self._streaming and bool(self.messages) and self.messages[-1].role == "assistant"
+        return (
+            self._turn is None
+            and not self.answering_elsewhere
+            and bool(self.messages)
+            and self.messages[-1].role == "assistant"
+        )
 
     async def regenerate(self) -> bool:
         """Replace the last reply with a new one for the same user message."""
-        if not self.can_regenerate:
+        if not self.can_regenerate or self.conversation is None:
             return False
-        self._set_streaming(True)
+        stop = self._begin_turn()
+        lease = None
         try:
-            old = self.messages.pop()
-            await self._store.delete_message(old)
+            lease = await self._locks.acquire(self.conversation.id)
+            if lease is None:
+                raise StoreError("This chat is answering in another tab; wait for it to finish.")
+            self._turn_started(self.conversation.id)
+            old = self.messages[-1]
+            stored = await self._store.list_messages(self.conversation.id)
+            if not stored or stored[-1].id != old.id:
+                raise HistoryChanged(self.conversation.id)
+            self.messages.pop()
             self._emit(MessageRemoved(old.id))
-            await self._reply()
+            await self._reply(stop, replacing=old)
         except ParlanceError as exc:
-            self._emit(ErrorRaised(str(exc)))
+            # A failed regenerate keeps the reply it was to replace: show what is stored.
+            self._turn_failed(exc, resync=True)
         finally:
-            self._set_streaming(False)
+            self._turn_over(lease)
         return True
+
+    def _turn_failed(
+        self, exc: ParlanceError, unsent: str | None = None, *, resync: bool = False
+    ) -> None:
+        """Say what failed; after a store failure, show the chat as it is stored."""
+        if resync or isinstance(exc, StoreError):
+            self._resync_soon()
+        if isinstance(exc, HistoryChanged) and unsent is not None:
+            message = f"{exc} Your message is back in the input."
+        else:
+            message = str(exc)
+        self._emit(ErrorRaised(message, unsent=unsent))
 
     def _timestamp(self) -> int:
         """Now, but strictly after the open conversation's last message (stable order)."""
@@ -305,132 +418,45 @@ class Chat:
             created_at=now,
             updated_at=now,
         )
-        await self._store.save_conversation(conversation)
+        await self._store.create_conversation(conversation)
         self.conversation = conversation
         self._emit(ConversationOpened(conversation, tuple(self.messages), created=True))
-        self._refresh_list_soon()
         return conversation
 
-    async def _touch(self, when: int) -> None:
-        """Message activity moves the conversation up the sidebar."""
-        assert self.conversation is not None
-        self.conversation = replace(self.conversation, updated_at=when)
-        await self._store.save_conversation(self.conversation)
-        self._refresh_list_soon()
+    # -- replying ------------------------------------------------------------------------
 
-    def _refresh_list_soon(self) -> None:
-        """Refresh the sidebar off the reply's critical path (one refresh at a time)."""
-        if self._list_refresh is None or self._list_refresh.done():
-            self._list_refresh = asyncio.ensure_future(self._refresh_list_quietly())
-
-    async def _refresh_list_quietly(self) -> None:
-        try:
-            await self.refresh_list()
-        except ParlanceError as exc:
-            self._emit(ErrorRaised(str(exc)))
-
-    async def _reply(self) -> None:
+    async def _reply(self, stop: StopSignal, replacing: Message | None = None) -> None:
         assert self.conversation is not None
         target = self.conversation.model
         entry = self.choice.resolve(target)
         if entry is None:
-            name = target or self.choice.catalog.default
+            name = target or self.choice.catalog.default or "a model"
             raise ModelLoadError(name, "this model is not in the catalog")
-        placement = self._loader.placement(entry)
-        reply = Message(
-            id=self._ids.new_id(),
-            conversation_id=self.conversation.id,
-            role="assistant",
-            content="",
-            created_at=self._timestamp(),
-            status="streaming",
-            metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
-        )
-        turns = [ChatTurn(m.role, m.content) for m in self.messages if m.status != "error"]
-        # The reply is first written by the autosave or when it ends (the store upserts):
-        # nothing stands between the user's stored message and the model.
-        self.messages.append(reply)
-        self._emit(MessageAdded(reply))
         try:
-            loaded = await self._request(entry)
-        except ParlanceError as exc:
-            await self._finish(reply, "error", {"error": str(exc)})
-            raise
-        await self._stream(reply, loaded, entry, turns)
-
-    async def _stream(
-        self, reply: Message, loaded: LoadedModel, entry: ModelEntry, turns: list[ChatTurn]
-    ) -> None:
-        started = self._clock.monotonic_ms()
-        first_token_at: float | None = None
-        last_saved = started
-        current = reply
-        pending_saves: set[asyncio.Task[None]] = set()
-
-        def on_text(chunk: str) -> None:
-            nonlocal current, first_token_at, last_saved
-            now = self._clock.monotonic_ms()
-            if first_token_at is None:
-                first_token_at = now
-            current = current.with_content(current.content + chunk)
-            self._replace(current)
-            self._emit(MessageUpdated(current))
-            if now - last_saved >= AUTOSAVE_INTERVAL_MS:
-                last_saved = now
-                task = asyncio.ensure_future(self._store.update_message(current))
-                pending_saves.add(task)
-                task.add_done_callback(pending_saves.discard)
-
-        try:
-            stats = await self._engine.generate(loaded, turns, entry.generation, on_text)
-        except ParlanceError as exc:
-            await self._finish(current, "error", {"error": str(exc)})
-            raise
-        except Exception as exc:
-            error = GenerationError(entry.id, f"{type(exc).__name__}: {exc}")
-            await self._finish(current, "error", {"error": str(error)})
-            raise error from exc
+            await self._answering.reply(
+                conversation=self.conversation,
+                history=list(self.messages),
+                entry=entry,
+                created_at=self._timestamp(),
+                stop=stop,
+                show=self._show_reply,
+                replacing=replacing,
+            )
         finally:
-            if pending_saves:
-                await asyncio.gather(*pending_saves, return_exceptions=True)
-        ended = self._clock.monotonic_ms()
-        response_ms = ended - started
-        decode_ms = ended - (first_token_at if first_token_at is not None else started)
-        decode_tokens = max(stats.tokens - 1, 0)
-        tokens_per_second = decode_tokens * 1000.0 / decode_ms if decode_ms > 0 else 0.0
-        metadata = {
-            "model": loaded.id,
-            "dtype": loaded.dtype,
-            "device": loaded.device,
-            "tokens": stats.tokens,
-            "tokensPerSecond": round(tokens_per_second, 2),
-            "durationMs": round(response_ms, 1),
-            "firstTokenMs": round((first_token_at or ended) - started, 1),
-        }
-        await self._finish(current, "stopped" if stats.stopped else "done", metadata)
-        first_token_ms = (first_token_at or ended) - started
-        self._emit(ReplyMetrics(reply.id, tokens_per_second, response_ms, first_token_ms))
+            self._broadcast.publish(ListChanged())
+            self._refresh_list_soon()
 
-    async def _finish(
-        self, message: Message, status: MessageStatus, metadata: Mapping[str, object]
-    ) -> None:
-        latest = next((m for m in self.messages if m.id == message.id), message)
-        final = replace(latest, status=status, metadata={**latest.metadata, **metadata})
-        self._replace(final)
-        self._emit(MessageUpdated(final))
-        await self._store.update_message(final)
-        await self._touch(self._clock.wall_ms())
+    def _announce_reply(self, event: Event) -> None:
+        if isinstance(event, MessageAdded):
+            self.messages.append(event.message)
+        self._emit(event)
 
-    def _replace(self, message: Message) -> None:
+    def _show_reply(self, message: Message) -> None:
         for i, existing in enumerate(self.messages):
             if existing.id == message.id:
                 self.messages[i] = message
-                return
-
-    def _set_streaming(self, streaming: bool) -> None:
-        self._streaming = streaming
-        if streaming:
-            self._idle.clear()
+                break
         else:
-            self._idle.set()
-        self._emit(StreamingChanged(streaming, self.can_regenerate))
+            self.messages.append(message)
+        self._emit(MessageUpdated(message))
+        self._broadcast.publish(MessageLive(message))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "done", "stopped", "error"]
+ROLES: frozenset[str] = frozenset(get_args(Role))
+MESSAGE_STATUSES: frozenset[str] = frozenset(get_args(MessageStatus))
+# Separators, controls and invisible format characters (zero-width space, joiners, BOM...).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 
 TITLE_LENGTH = 20
 UNTITLED = "New chat"
@@ -41,6 +46,11 @@ class Message:
 
     def with_content(self, content: str) -> Message:
         return replace(self, content=content)
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` shows nothing: only whitespace, controls or zero-width characters."""
+    return all(c.isspace() or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text)
 
 
 def title_from(text: str, limit: int = TITLE_LENGTH) -> str:

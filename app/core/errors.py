@@ -56,3 +56,33 @@ class StoreError(ParlanceError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class ConversationGone(StoreError):
+    """A write found its conversation deleted (by this tab or another): nothing was written."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("This conversation was deleted, in this tab or another one.")
+        self.conversation_id = conversation_id
+
+
+class HistoryChanged(StoreError):
+    """A write expected the conversation to end with a message it no longer ends with: another
+    tab has changed it since this tab read it. Nothing was written."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("This chat was changed in another tab; it now shows the latest version.")
+        self.conversation_id = conversation_id
+
+
+class ContextOverflow(ParlanceError):
+    """A message too long for the model's context window, refused before generation."""
+
+    def __init__(self, model: str, label: str, tokens: int, limit: int) -> None:
+        super().__init__(
+            f"Your message is too long for {label}: it is about {tokens:,} tokens and the model "
+            f"reads at most {limit:,} at once. Shorten it or split it into parts."
+        )
+        self.model = model
+        self.tokens = tokens
+        self.limit = limit

@@ -110,6 +110,21 @@ class ErrorRaised:
     unsent: str | None = None
 
 
+@dataclass(frozen=True)
+class AnsweringElsewhere:
+    """Whether another tab is answering in the open conversation (this one shows it live and
+    takes no new message there until it ends)."""
+
+    active: bool
+
+
+@dataclass(frozen=True)
+class OpenConversationDeleted:
+    """The open conversation was deleted in another tab: the app leaves it for a new chat."""
+
+    conversation_id: str
+
+
 Event = (
     ModelStatusChanged
     | ModelWanted
@@ -124,5 +139,7 @@ Event = (
     | StreamingChanged
     | ReplyMetrics
     | ErrorRaised
+    | AnsweringElsewhere
+    | OpenConversationDeleted
 )
 EventSink = Callable[[Event], None]

@@ -7,7 +7,7 @@ in the unit tests); it never imports them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from .catalog import Device, ModelEntry
@@ -31,6 +31,8 @@ class LoadedModel:
     dtype: str | None
     device: Device
     handle: Any = None
+    # How many tokens the model reads at once (its config's max_position_embeddings).
+    context_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,43 @@ class ChatTurn:
 class GenerationStats:
     tokens: int
     stopped: bool
+
+
+class StopSignal:
+    """A turn's stop button: set once, heard by whoever is working on that turn.
+
+    It exists before the engine starts, so a stop pressed while the model still loads (or in
+    the few milliseconds before the first token) is not lost: the engine checks it before it
+    starts and subscribes to it while it runs.
+    """
+
+    def __init__(self) -> None:
+        self._stopped = False
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for listener in list(self._listeners):
+            listener()
+
+    def on_stop(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` when stopped (at once if already); returns an unsubscribe."""
+        if self._stopped:
+            listener()
+            return lambda: None
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
 
 class Engine(Protocol):
@@ -64,33 +103,88 @@ class Engine(Protocol):
         turns: Sequence[ChatTurn],
         options: Mapping[str, Any],
         on_text: Callable[[str], None],
-    ) -> GenerationStats: ...
+        stop: StopSignal,
+    ) -> GenerationStats:
+        """Stream a reply; return at once (stopped, no tokens) if `stop` is already set."""
 
-    def interrupt(self) -> None:
-        """Ask the running generation to stop after the current token."""
+    async def count_tokens(self, model: LoadedModel, texts: Sequence[str]) -> list[int]:
+        """How many tokens each text is for `model`'s tokenizer (no special tokens)."""
 
     async def dispose(self, model: LoadedModel) -> None: ...
 
 
-class Store(Protocol):
-    """Where conversations and their messages live (IndexedDB in the page)."""
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
 
-    async def save_conversation(self, conversation: Conversation) -> None: ...
+
+UNCHANGED = _Unchanged()
+
+
+@dataclass(frozen=True)
+class ConversationChange:
+    """Fields to change on a stored conversation; the others keep what the store holds (which
+    another tab may have changed meanwhile)."""
+
+    title: str | None = None
+    model: str | _Unchanged | None = UNCHANGED
+    # Message activity: the stored updatedAt only ever moves forward.
+    touched_at: int | None = None
+
+    def apply(self, conversation: Conversation) -> Conversation:
+        changed = conversation
+        if self.title is not None:
+            changed = replace(changed, title=self.title)
+        if not isinstance(self.model, _Unchanged):
+            changed = replace(changed, model=self.model)
+        if self.touched_at is not None and self.touched_at > changed.updated_at:
+            changed = replace(changed, updated_at=self.touched_at)
+        return changed
+
+
+class Store(Protocol):
+    """Where conversations and their messages live (IndexedDB in the page).
+
+    Several tabs share one store, so every write to a conversation checks, in the same
+    transaction, that the conversation still exists (`ConversationGone` otherwise), and writes
+    that extend the history check that it still ends where this tab thinks it does
+    (`HistoryChanged` otherwise). A refused write writes nothing.
+    """
+
+    async def create_conversation(self, conversation: Conversation) -> None:
+        """Add a new conversation; never overwrites one with the same id."""
+
+    async def update_conversation(
+        self, conversation_id: str, change: ConversationChange
+    ) -> Conversation:
+        """Apply `change` to the stored conversation and return what is now stored."""
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
 
-    async def list_conversations(self) -> list[Conversation]: ...
+    async def list_conversations(self) -> list[Conversation]:
+        """Every conversation, most recent message activity first."""
 
-    async def delete_conversation(self, conversation_id: str) -> None: ...
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation and all its messages, in one transaction."""
 
-    async def append_message(self, message: Message) -> None: ...
+    async def append_message(self, message: Message, *, after: str | None) -> None:
+        """Add `message` as the newest of its conversation and move the conversation's
+        updatedAt to its time, if the newest stored message is still `after` (None: the
+        conversation has no message yet)."""
 
-    async def update_message(self, message: Message) -> None:
-        """Write a message whether or not it was appended before (an upsert)."""
+    async def put_message(
+        self,
+        message: Message,
+        *,
+        replacing: str | None = None,
+        touched_at: int | None = None,
+    ) -> None:
+        """Write a message whether or not it was written before (an upsert), deleting the
+        message `replacing` in the same transaction, which must then be the newest stored
+        message; `touched_at` moves the conversation's updatedAt forward."""
 
-    async def delete_message(self, message: Message) -> None: ...
-
-    async def list_messages(self, conversation_id: str) -> list[Message]: ...
+    async def list_messages(self, conversation_id: str) -> list[Message]:
+        """The conversation's readable messages in time order."""
 
 
 class Clock(Protocol):

@@ -9,6 +9,15 @@ from .conftest import READY
 FINISHED = '[data-status="done"], [data-status="stopped"], [data-status="error"]'
 
 
+def expect_route(page: Page, pattern: str) -> None:
+    """Wait until `location.hash` matches `pattern` (a regular expression).
+
+    Not `expect(page).to_have_url`: Playwright's page.url misses a history.replaceState that
+    follows a hash navigation (Chromium 156), so it can stay on the old hash.
+    """
+    page.wait_for_function("(p) => new RegExp(p).test(location.hash)", arg=pattern)
+
+
 class ChatPage:
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -79,7 +88,7 @@ class ChatPage:
 
     def conversation_id(self) -> str:
         """The open conversation's id, from the hash route."""
-        return self.page.url.split("#/chat/")[1]
+        return str(self.page.evaluate("location.hash")).split("#/chat/")[1]
 
     def stored_message_count(self, conversation_id: str) -> int:
         """Messages IndexedDB holds for a conversation, read straight from the database."""

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from .chat_page import ChatPage
+from .chat_page import ChatPage, expect_route
 from .conftest import SUB_PATH, canned
 
 MODEL_A = "tinylm/tiny-chat-a"
@@ -27,7 +26,7 @@ def test_the_shell_paints_before_python_is_ready(page: Page) -> None:
 
 def test_an_empty_hash_goes_to_a_new_chat(page: Page) -> None:
     ChatPage(page).open("")
-    expect(page).to_have_url(re.compile(r"#/chat$"))
+    expect_route(page, r"#/chat$")
 
 
 def test_a_reply_streams_from_tiny_chat_a_on_wasm(page: Page) -> None:
@@ -80,7 +79,7 @@ def test_the_first_message_creates_the_conversation_and_replaces_the_hash(page: 
     chat = ChatPage(page).open("?device=wasm#/chat")
     history = page.evaluate("history.length")
     chat.ask("hi")
-    expect(page).to_have_url(re.compile(r"#/chat/[0-9a-f]{32}$"))
+    expect_route(page, r"#/chat/[0-9a-f]{32}$")
     assert page.evaluate("history.length") == history
 
 
@@ -112,7 +111,7 @@ def test_an_unknown_conversation_shows_not_found(page: Page) -> None:
     ChatPage(page).open("?device=wasm#/chat/does-not-exist")
     expect(page.get_by_test_id("not-found")).to_be_visible()
     page.get_by_test_id("not-found").get_by_role("link").click()
-    expect(page).to_have_url(re.compile(r"#/chat$"))
+    expect_route(page, r"#/chat$")
     expect(page.get_by_test_id("not-found")).to_be_hidden()
 
 

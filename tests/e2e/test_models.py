@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .chat_page import ChatPage
+from .chat_page import ChatPage, expect_route
 from .conftest import READY, NetworkGuard, canned
 
 MODEL_A = "tinylm/tiny-chat-a"
@@ -25,7 +24,7 @@ def loads(page: Page) -> int:
 def start_chat(chat: ChatPage, model: str | None, text: str) -> str:
     """A new chat on `model` (None: the default) with one exchange; returns its id."""
     chat.page.get_by_test_id("new-chat").click()
-    expect(chat.page).to_have_url(re.compile(r"#/chat$"))
+    expect_route(chat.page, r"#/chat$")
     if model is not None:
         chat.page.get_by_test_id("model-select").select_option(model)
     reply = chat.ask(text)
@@ -78,7 +77,7 @@ def test_two_chats_on_the_same_model_never_reload_it(page: Page) -> None:
     before = loads(page)
     for conversation_id in (first, second, first, second):
         chat.item(conversation_id).click()
-        expect(page).to_have_url(re.compile(f"#/chat/{conversation_id}$"))
+        expect_route(page, f"#/chat/{conversation_id}$")
         wait_loaded(page, MODEL_A)
     chat.ask("hi")
     assert loads(page) == before == 1

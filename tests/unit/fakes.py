@@ -11,8 +11,14 @@ from app.core.chat import Chat
 from app.core.errors import GenerationError, ModelLoadError
 from app.core.events import Event
 from app.core.loader import ModelLoader
-from app.core.memory import CountingIds, ManualClock, MemoryStore
-from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress
+from app.core.memory import (
+    CountingIds,
+    LocalBroadcast,
+    LocalTurnLocks,
+    ManualClock,
+    MemoryStore,
+)
+from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
 from app.core.targets import ModelChoice
 
 
@@ -28,7 +34,10 @@ class FakeEngine:
         self.fail_generate: str | None = None
         self.gates: dict[str, asyncio.Event] = {}
         self.chunk_pause: asyncio.Event | None = None
-        self._interrupted = False
+        # The window every loaded model reports (None: unknown, nothing is trimmed).
+        self.context_tokens: int | None = None
+        self.counted: list[str] = []
+        self.options: list[Mapping[str, Any]] = []
 
     def gate(self, model_id: str) -> asyncio.Event:
         """Make loads of `model_id` wait until the returned event is set."""
@@ -49,7 +58,9 @@ class FakeEngine:
         if entry.id in self.fail_load:
             raise ModelLoadError(entry.id, self.fail_load[entry.id])
         on_progress(LoadProgress("downloading", 100, 100))
-        return LoadedModel(entry.id, dtype, device, handle=object())
+        return LoadedModel(
+            entry.id, dtype, device, handle=object(), context_tokens=self.context_tokens
+        )
 
     async def warm_up(self, model: LoadedModel) -> None:
         await asyncio.sleep(0)
@@ -60,25 +71,30 @@ class FakeEngine:
         turns: Sequence[ChatTurn],
         options: Mapping[str, Any],
         on_text: Callable[[str], None],
+        stop: StopSignal,
     ) -> GenerationStats:
+        if stop.stopped:
+            return GenerationStats(tokens=0, stopped=True)
         self.generated.append((model.id, list(turns)))
-        self._interrupted = False
+        self.options.append(dict(options))
         if self.fail_generate:
             raise GenerationError(model.id, self.fail_generate)
         words = self.replies.get(model.id, f"reply from {model.id}").split(" ")
         tokens = 0
         for i, word in enumerate(words):
-            if self._interrupted:
+            if stop.stopped:
                 break
             on_text(word if i == 0 else " " + word)
             tokens += 1
             if self.chunk_pause is not None:
                 await self.chunk_pause.wait()
             await asyncio.sleep(0)
-        return GenerationStats(tokens=tokens, stopped=self._interrupted)
+        return GenerationStats(tokens=tokens, stopped=stop.stopped)
 
-    def interrupt(self) -> None:
-        self._interrupted = True
+    async def count_tokens(self, model: LoadedModel, texts: Sequence[str]) -> list[int]:
+        """One token per word: easy to reason about in tests."""
+        self.counted.extend(texts)
+        return [len(text.split()) for text in texts]
 
     async def dispose(self, model: LoadedModel) -> None:
         self.disposed.append(model.id)
@@ -105,19 +121,30 @@ class ChatHarness:
         catalog: Catalog,
         replies: Mapping[str, str],
         choice: ModelChoice | None = None,
+        *,
+        store: MemoryStore | None = None,
+        locks: LocalTurnLocks | None = None,
+        hub: LocalBroadcast | None = None,
+        tab: str = "id",
     ) -> None:
+        """`store`, `locks` and `hub` shared between harnesses make them tabs of one browser."""
         self.engine = FakeEngine(replies)
-        self.store = MemoryStore()
+        self.store = store or MemoryStore()
         self.events = Recorder()
         self.clock = ManualClock(step_ms=5)
         loader = ModelLoader(self.engine, self.events, preferred_device="wasm")
+        broadcast = (hub or LocalBroadcast()).tab()
         self.chat = Chat(
             catalog=catalog,
             store=self.store,
             loader=loader,
             engine=self.engine,
             clock=self.clock,
-            ids=CountingIds(),
+            ids=CountingIds(tab),
             emit=self.events,
             choice=choice,
+            locks=locks or LocalTurnLocks(),
+            broadcast=broadcast,
         )
+        broadcast.listener = self.chat.on_news
+        self.tab = broadcast

@@ -19,7 +19,7 @@ from app.core.events import (
     ReplyMetrics,
     StreamingChanged,
 )
-from app.core.memory import ManualClock, MemoryStore
+from app.core.memory import MemoryStore
 
 from .fakes import ChatHarness
 
@@ -108,16 +108,15 @@ def test_the_user_message_is_stored_before_generation_starts() -> None:
 def test_a_streaming_reply_is_saved_at_least_once_a_second() -> None:
     async def scenario() -> None:
         h = Harness({"tiny/a": " ".join(f"w{i}" for i in range(10))})
-        h.clock = ManualClock(step_ms=300)  # every reading advances 300 ms
-        h.chat._clock = h.clock
+        h.clock.step_ms = 300  # every reading advances 300 ms
         saves: list[str] = []
-        original = h.store.update_message
+        original = h.store.put_message
 
-        async def spy(message: Any) -> None:
+        async def spy(message: Any, **kwargs: Any) -> None:
             saves.append(message.content)
-            await original(message)
+            await original(message, **kwargs)
 
-        h.store.update_message = spy  # type: ignore[method-assign]
+        h.store.put_message = spy  # type: ignore[method-assign]
         await h.chat.open_new()
         await h.chat.send("go")
         partial = [s for s in saves if s and not s.endswith("w9")]
@@ -334,7 +333,7 @@ def test_a_reply_cut_off_by_a_closed_page_reopens_as_stopped() -> None:
         assert h.chat.conversation is not None
         cid = h.chat.conversation.id
         reply = h.chat.messages[-1]
-        await h.store.update_message(replace(reply, status="streaming", content="Hel"))
+        await h.store.put_message(replace(reply, status="streaming", content="Hel"))
         assert await h.chat.open(cid)
         assert h.chat.messages[-1].status == "stopped"
         assert (await h.store.list_messages(cid))[-1].status == "stopped"
@@ -345,7 +344,7 @@ def test_a_reply_cut_off_by_a_closed_page_reopens_as_stopped() -> None:
 def test_messages_get_strictly_increasing_times_even_within_one_millisecond() -> None:
     async def scenario() -> None:
         h = Harness()
-        h.chat._clock = ManualClock(step_ms=0)  # a clock that never moves
+        h.clock.step_ms = 0  # a clock that never moves
         await h.chat.open_new()
         await h.chat.send("one")
         await h.chat.send("two")
@@ -380,10 +379,10 @@ def test_a_message_the_store_refuses_is_handed_back_to_the_user() -> None:
         class FullStore(MemoryStore):
             full = False
 
-            async def append_message(self, message: Message) -> None:
+            async def append_message(self, message: Message, *, after: str | None) -> None:
                 if self.full:
                     raise StoreError("the disk is full")
-                await super().append_message(message)
+                await super().append_message(message, after=after)
 
         h = Harness()
         h.store = store = FullStore()

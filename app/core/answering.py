@@ -1,0 +1,211 @@
+"""Producing one assistant reply: the model, the context that fits it, the stream, the record.
+
+The Chat decides when a reply is due (a send or a regenerate) and owns the list on screen;
+this module makes the reply: it waits for the model (or for Stop, whichever comes first),
+fits the history into the model's window (context.py), streams the text through a
+ReplyWriter (reply.py), and records what produced it (model, dtype, device, figures, and how
+many earlier messages were left out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .catalog import ModelEntry
+from .context import DoesNotFit, fit_turns, surely_too_long
+from .conversations import Conversation, Message, MessageStatus
+from .errors import ContextOverflow, GenerationError, ParlanceError, StoreError
+from .events import EventSink, MessageAdded, ReplyMetrics
+from .loader import Placement
+from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, StopSignal, Store
+from .reply import ReplyWriter
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    turns: list[ChatTurn]
+    left_out: int
+    options: dict[str, object]
+
+
+class Answering:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        engine: Engine,
+        clock: Clock,
+        ids: Ids,
+        emit: EventSink,
+        request: Callable[[ModelEntry], Awaitable[LoadedModel]],
+        placement: Callable[[ModelEntry], Placement],
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._clock = clock
+        self._ids = ids
+        self._emit = emit
+        self._request = request
+        self._placement = placement
+        # Token counts of message texts, per model tokenizer: each text is counted once.
+        self._token_counts: dict[tuple[str, str], int] = {}
+
+    async def reply(
+        self,
+        *,
+        conversation: Conversation,
+        history: list[Message],
+        entry: ModelEntry,
+        created_at: int,
+        stop: StopSignal,
+        show: Callable[[Message], None],
+        replacing: Message | None = None,
+    ) -> Message:
+        """Answer `history` (which ends with the user's message) in `conversation`.
+
+        `show` is called with the reply whenever it changes (it was announced with
+        MessageAdded first). Raises ParlanceError after storing the reply as an error.
+        """
+        placement = self._placement(entry)
+        reply = Message(
+            id=self._ids.new_id(),
+            conversation_id=conversation.id,
+            role="assistant",
+            content="",
+            created_at=created_at,
+            status="streaming",
+            metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
+        )
+        history = [m for m in history if m.status != "error"]
+        self._emit(MessageAdded(reply))
+        writer = ReplyWriter(
+            store=self._store,
+            clock=self._clock,
+            reply=reply,
+            show=show,
+            on_gone=stop.stop,
+            replacing=replacing.id if replacing else None,
+        )
+        try:
+            loaded = await _unless_stopped(self._request(entry), stop)
+            if loaded is None:
+                return await self._end(writer, "stopped", {}, replacing)
+            prompt = await self._prompt(loaded, entry, history)
+        except ParlanceError as exc:
+            await self._end(writer, "error", {"error": str(exc)}, replacing)
+            raise
+        return await self._stream(writer, loaded, entry, prompt, stop, replacing)
+
+    async def _prompt(
+        self, loaded: LoadedModel, entry: ModelEntry, messages: list[Message]
+    ) -> Prompt:
+        """The turns that fit the model's window, how many were left out, and the options."""
+        options: dict[str, object] = dict(entry.generation)
+        turns = [ChatTurn(m.role, m.content) for m in messages]
+        context = loaded.context_tokens
+        if not context or not messages:
+            return Prompt(turns, 0, options)
+        asked = options.get("max_new_tokens")
+        max_new = asked if isinstance(asked, int) else None
+        newest = messages[-1]
+        if surely_too_long(newest.content, context, max_new):
+            raise ContextOverflow(entry.id, entry.label, len(newest.content) // 4, context)
+        counts = await self._count_tokens(loaded, messages)
+        try:
+            fitted = fit_turns(turns, counts, context, max_new)
+        except DoesNotFit as exc:
+            raise ContextOverflow(entry.id, entry.label, exc.tokens, exc.limit) from exc
+        options["max_new_tokens"] = fitted.max_new_tokens
+        return Prompt(fitted.turns, fitted.left_out, options)
+
+    async def _count_tokens(self, loaded: LoadedModel, messages: list[Message]) -> list[int]:
+        missing = [m for m in messages if (loaded.id, m.id) not in self._token_counts]
+        if missing:
+            counts = await self._engine.count_tokens(loaded, [m.content for m in missing])
+            for message, count in zip(missing, counts, strict=True):
+                self._token_counts[(loaded.id, message.id)] = count
+        return [self._token_counts[(loaded.id, m.id)] for m in messages]
+
+    async def _stream(
+        self,
+        writer: ReplyWriter,
+        loaded: LoadedModel,
+        entry: ModelEntry,
+        prompt: Prompt,
+        stop: StopSignal,
+        replacing: Message | None,
+    ) -> Message:
+        started = self._clock.monotonic_ms()
+        try:
+            stats = await self._engine.generate(
+                loaded, prompt.turns, prompt.options, writer.append, stop
+            )
+        except ParlanceError as exc:
+            await self._end(writer, "error", {"error": str(exc)}, replacing)
+            raise
+        except Exception as exc:
+            error = GenerationError(entry.id, f"{type(exc).__name__}: {exc}")
+            await self._end(writer, "error", {"error": str(error)}, replacing)
+            raise error from exc
+        ended = self._clock.monotonic_ms()
+        first_text_at = writer.first_text_at if writer.first_text_at is not None else ended
+        response_ms = ended - started
+        decode_ms = ended - first_text_at
+        decode_tokens = max(stats.tokens - 1, 0)
+        tokens_per_second = decode_tokens * 1000.0 / decode_ms if decode_ms > 0 else 0.0
+        metadata: dict[str, object] = {
+            "model": loaded.id,
+            "dtype": loaded.dtype,
+            "device": loaded.device,
+            "tokens": stats.tokens,
+            "tokensPerSecond": round(tokens_per_second, 2),
+            "durationMs": round(response_ms, 1),
+            "firstTokenMs": round(first_text_at - started, 1),
+        }
+        if prompt.left_out:
+            metadata["leftOut"] = prompt.left_out
+        status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"
+        final = await self._end(writer, status, metadata, replacing)
+        self._emit(ReplyMetrics(final.id, tokens_per_second, response_ms, first_text_at - started))
+        return final
+
+    async def _end(
+        self,
+        writer: ReplyWriter,
+        status: MessageStatus,
+        metadata: dict[str, object],
+        replacing: Message | None,
+    ) -> Message:
+        try:
+            return await writer.finish(status, metadata, self._clock.wall_ms())
+        except StoreError as exc:
+            if replacing is not None and type(exc) is StoreError:
+                raise StoreError(f"{exc} The previous reply is kept.") from exc
+            raise
+
+
+async def _unless_stopped(work: Awaitable[T], stop: StopSignal) -> T | None:
+    """The result of `work`, or None as soon as `stop` is set (the work goes on alone: a model
+    load that others may want is not canceled)."""
+    task: asyncio.Future[T] = asyncio.ensure_future(work)
+    stopped: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+    def on_stop() -> None:
+        if not stopped.done():
+            stopped.cancel()
+
+    unsubscribe = stop.on_stop(on_stop)
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        unsubscribe()
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+    return None
