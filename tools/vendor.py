@@ -117,8 +117,15 @@ def vendor() -> dict[str, int]:
     plan += [(ort_dir / "dist" / f, VENDOR / "ort" / f) for f in ORT_FILES]
     purify = NODE / "dompurify/dist/purify.min.js"
     plan.append((purify, VENDOR / "dompurify" / "purify.min.js"))
+    # An in-memory IndexedDB for browsers that offer none (app/boot.js loads it only then):
+    # PyScript cannot start without one. Plain ES modules with relative imports.
+    fake_idb = NODE / "fake-indexeddb/build/esm"
+    plan += [
+        (p, VENDOR / "fake-indexeddb" / p.relative_to(fake_idb))
+        for p in sorted(fake_idb.rglob("*.js"))
+    ]
     for src, dst in plan:
-        group = dst.parent.name
+        group = dst.relative_to(VENDOR).parts[0]
         sizes[group] = sizes.get(group, 0) + _copy(src, dst)
     sizes["wheels"] = _wheels(VENDOR / "wheels")
     write_local_models()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.core.catalog import Catalog
-from app.core.conversations import Message
+from app.core.conversations import Message, is_blank
 from app.core.events import (
+    AnsweringElsewhere,
     ConversationNotFound,
     ConversationOpened,
     ConversationsListed,
@@ -30,6 +31,7 @@ from app.core.events import (
 )
 from app.core.markdown import render_markdown
 
+from .format import describe_reply, empty_reply_text, format_bytes
 from .sidebar import sidebar_markup
 
 if TYPE_CHECKING:
@@ -60,34 +62,6 @@ class Intents:
     delete: Callable[[str], None]
 
 
-def format_bytes(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB"
-    if count >= 1_000:
-        return f"{count / 1_000:.0f} kB"
-    return f"{count} B"
-
-
-def describe_reply(message: Message, labels: dict[str, str]) -> str:
-    """The line under an assistant reply: the model that produced it, how, and how fast."""
-    meta = message.metadata
-    model = message.model or "unknown model"
-    parts = [labels.get(model, model)]
-    placement = " on ".join(str(meta[k]) for k in ("dtype", "device") if meta.get(k))
-    if placement:
-        parts.append(placement)
-    if message.status != "streaming":
-        if isinstance(meta.get("tokens"), int):
-            parts.append(f"{meta['tokens']} tokens")
-        if isinstance(meta.get("tokensPerSecond"), int | float):
-            parts.append(f"{meta['tokensPerSecond']:.1f} tok/s")
-        if isinstance(meta.get("durationMs"), int | float):
-            parts.append(f"{meta['durationMs'] / 1000:.2f} s")
-    if message.status == "stopped":
-        parts.append("stopped")
-    return " · ".join(parts)
-
-
 class ChatView:
     def __init__(self, dom: Dom, catalog: Catalog) -> None:
         self._dom = dom
@@ -112,6 +86,11 @@ class ChatView:
         self._dirty: dict[str, Message] = {}
         self._painted: set[str] = set()
         self._streaming = False
+        # From Enter until core says the turn began (or refused it): a second Enter in the
+        # same moment must not clear the input with nothing sent.
+        self._submitting = False
+        self._elsewhere = False
+        self._composer_note = dom.document.querySelector(".composer-note")
         self._listed: ConversationsListed | None = None
         # The latest lifecycle event of every model; the status shows the wanted one.
         self._model_states: dict[str, ModelStatusChanged] = {}
@@ -222,8 +201,9 @@ class ChatView:
 
     def _submit(self, intents: Intents) -> None:
         text = str(self._input.value)
-        if not text.strip() or self._streaming:
-            return
+        if is_blank(text) or self._streaming or self._submitting or self._elsewhere:
+            return  # the text stays in the input
+        self._submitting = True
         self._input.value = ""
         self._autogrow()
         intents.send(text)
@@ -277,6 +257,7 @@ class ChatView:
                 self._app.setAttribute("data-device", device)
             case StreamingChanged(streaming, can_regenerate):
                 self._streaming = streaming
+                self._submitting = False
                 self._stop.hidden = not streaming
                 self._stop.disabled = not streaming
                 self._send.hidden = streaming
@@ -286,8 +267,15 @@ class ChatView:
                 self._metrics.setAttribute("data-response-ms", f"{ms:.0f}")
                 self._metrics.setAttribute("data-first-token-ms", f"{first_ms:.0f}")
                 self._metrics.textContent = f"{tps:.1f} tok/s · {ms / 1000:.2f} s"
+            case AnsweringElsewhere(active):
+                self._elsewhere = active
+                self._input.disabled = active
+                self._send.disabled = active
+                self._composer_note.hidden = not active
             case ErrorRaised(text, unsent):
                 self.show_error(text)
+                if unsent is not None:
+                    self._submitting = False
                 if unsent is not None and not str(self._input.value).strip():
                     self._input.value = unsent  # nothing the user typed is lost
                     self._autogrow()
@@ -394,9 +382,7 @@ class ChatView:
         if message.role == "user":
             content.textContent = text  # what the user typed, shown as typed
         elif not text:
-            failed = message.status == "error"
-            error = str(message.metadata.get("error") or "The reply failed.")
-            content.textContent = error if failed else ""
+            content.textContent = empty_reply_text(message)
         else:
             # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
             self._dom.set_safe_html(content, render_markdown(text))
