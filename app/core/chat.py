@@ -391,8 +391,10 @@ class Chat(TabSync):
     def _turn_failed(
         self, exc: ParlanceError, unsent: str | None = None, *, resync: bool = False
     ) -> None:
-        """Say what failed; after a store failure, show the chat as it is stored."""
-        if resync or isinstance(exc, StoreError):
+        """Say what failed. When the store holds something else than the screen (another tab
+        changed the chat, or a regenerate kept the old reply), show what is stored; a reply
+        the store refused stays on screen, marked as not saved."""
+        if resync or isinstance(exc, HistoryChanged | ConversationGone):
             self._resync_soon()
         if isinstance(exc, HistoryChanged) and unsent is not None:
             message = f"{exc} Your message is back in the input."

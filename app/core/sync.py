@@ -103,6 +103,9 @@ class TabSync:
     def _end_turn(self) -> None:
         raise NotImplementedError
 
+    def _settled(self, messages: list[Message]) -> list[Message]:
+        raise NotImplementedError
+
     def _announce_deleted(self, conversation_id: str) -> None:
         self._broadcast.publish(ConversationDeleted(conversation_id))
 
@@ -194,6 +197,8 @@ class TabSync:
             if self.conversation is None or self.conversation.id != cid:
                 return
             self.conversation = conversation
-            self.messages = messages
-            self._emit(ConversationOpened(conversation, tuple(messages)))
+            # A reply stored mid-stream by a turn that has ended (here or in a tab that died)
+            # shows as what it is now: stopped.
+            self.messages = messages if self._elsewhere else self._settled(messages)
+            self._emit(ConversationOpened(conversation, tuple(self.messages)))
             self._emit(StreamingChanged(False, self.can_regenerate))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Locator, Page, expect
 
 from .conftest import READY
@@ -110,3 +112,44 @@ class ChatPage:
                 conversation_id,
             )
         )
+
+    # -- the database, read and written straight (as another tab or an old version would) ---
+
+    def stored(self) -> dict[str, Any]:
+        """Every stored conversation and message, as the records IndexedDB holds."""
+        return dict(self.page.evaluate(_READ_ALL))
+
+    def stored_messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        found = [m for m in self.stored()["messages"] if m["conversationId"] == conversation_id]
+        return sorted(found, key=lambda m: m.get("createdAt") or 0)
+
+    def seed(self, conversations: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
+        """Write records straight into the app's database (after it created its schema)."""
+        self.page.evaluate(_WRITE_ALL, {"conversations": conversations, "messages": messages})
+
+
+_READ_ALL = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('parlance');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const tx = db.transaction(['conversations', 'messages']);
+    const c = tx.objectStore('conversations').getAll();
+    const m = tx.objectStore('messages').getAll();
+    tx.oncomplete = () => { db.close(); resolve({conversations: c.result, messages: m.result}); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+_WRITE_ALL = """({conversations, messages}) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('parlance');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const tx = db.transaction(['conversations', 'messages'], 'readwrite');
+    conversations.forEach((c) => tx.objectStore('conversations').put(c));
+    messages.forEach((m) => tx.objectStore('messages').put(m));
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
