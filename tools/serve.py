@@ -5,6 +5,13 @@ served as `text/plain` or a `.wasm` served without `application/wasm` breaks mod
 and streaming compilation. This server pins the types the app needs, binds to loopback only,
 and asks the browser to revalidate so an edited file is seen on reload.
 
+It also sends the app's Content-Security-Policy as a header, on the app's page only (index.html,
+at / or at any sub-path that serves the same file): the benchmark and contract pages under
+bench/ and tests/ have inline scripts of their own and no policy. The policy is not written
+here: it is read from index.html's `<meta http-equiv="Content-Security-Policy">` on each request
+for the page, so the header and the meta tag (which is what a plain static host delivers) cannot
+drift. The header adds `frame-ancestors 'none'`, which a meta tag cannot carry.
+
 Usage: python3 tools/serve.py [--port 8000] [--root DIR]
 """
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html.parser
 import http.server
 import os
 import sys
@@ -38,13 +46,60 @@ MIME_TYPES = {
 }
 
 
+FRAME_ANCESTORS = "frame-ancestors 'none'"
+
+
+class _PolicyMeta(html.parser.HTMLParser):
+    """Finds the first `<meta http-equiv="Content-Security-Policy">` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        fields = dict(attrs)
+        equiv = (fields.get("http-equiv") or "").lower()
+        if tag == "meta" and equiv == "content-security-policy" and self.policy is None:
+            self.policy = fields.get("content") or None
+
+
+def meta_policy(page: Path) -> str | None:
+    """The Content-Security-Policy that `page` declares in a meta tag, if any."""
+    parser = _PolicyMeta()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.policy
+
+
+def header_policy(page: Path) -> str | None:
+    """The header for `page`: its meta tag's policy plus what only a header can say."""
+    policy = meta_policy(page)
+    if policy is None:
+        return None
+    return f"{policy.strip().rstrip(';')}; {FRAME_ANCESTORS}"
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
+    app_page: Path = ROOT / "index.html"
+
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         return MIME_TYPES.get(Path(path).suffix.lower()) or super().guess_type(path)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
+        if self._serves_app_page():
+            policy = header_policy(self.app_page)
+            if policy:
+                self.send_header("Content-Security-Policy", policy)
         super().end_headers()
+
+    def _serves_app_page(self) -> bool:
+        target = Path(self.translate_path(self.path))
+        if target.is_dir():
+            target = target / "index.html"
+        try:
+            return target.resolve() == self.app_page.resolve()
+        except OSError:
+            return False
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server_quiet:  # type: ignore[attr-defined]
@@ -53,7 +108,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(root: Path, port: int, quiet: bool = False) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(Handler, directory=str(root))
+    # A subclass per server, so two servers with different roots never share an app page.
+    serving = type("AppHandler", (Handler,), {"app_page": root / "index.html"})
+    handler = functools.partial(serving, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     Handler.server_quiet = quiet  # type: ignore[attr-defined]

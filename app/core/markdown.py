@@ -1,27 +1,111 @@
 """Markdown for replies and messages, rendered safely by markdown-it-py.
 
-Raw HTML is off (it is escaped as text), and markdown-it's link validation refuses
-`javascript:`, `vbscript:`, `file:` and non-image `data:` URLs, so neither a message nor a
-model can put live HTML or script into the page. Links open in a new tab without an opener.
-The page passes the result through DOMPurify as well (defence in depth).
+A reply is untrusted text: a model can be prompted (by a pasted document, say) into writing
+anything, so the rendered HTML must neither run script nor make the browser fetch anything.
+
+- Raw HTML is off: it is escaped and shown as text.
+- Links are checked against an allow-list, not markdown-it's deny-list: a destination is kept
+  only when it is `http:`, `https:` or `mailto:`, or relative (no `:` before its first `/`, `?`
+  or `#`). markdown-it decodes entities and percent-encodes whitespace and controls before the
+  check, so `jav&#x09;ascript:`, `JaVaScRiPt:`, `data:text/html`, `vbscript:`, a scheme split by
+  a tab or a newline, autolinks and reference definitions all fail it and stay plain text.
+- Images never load from a server: an image whose source is anything but an inline
+  `data:image/(gif|png|jpeg|webp)` URL is rendered as a link ("Image: alt (host)") that the user
+  may choose to open, because an `<img>` would send the request on render, and a URL such as
+  `p.png?leak=<the conversation>` is how a prompt injection exfiltrates a chat. Inline data
+  images stay images: they fetch nothing, and the page's CSP allows `img-src data:`. Inside a
+  link (`[![alt](src)](href)`) the image becomes plain text, so anchors never nest.
+- Table alignment becomes a class (`align-left`, `align-center`, `align-right`, styled in
+  app/ui/app.css): markdown-it writes `style="text-align:..."`, which the CSP's `style-src`
+  refuses when set through innerHTML.
+- Links open in a new tab without an opener or a referrer.
+
+The page passes the result through DOMPurify as well (app/browser/dom.py): defence in depth.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+LINK_ATTRS = {"target": "_blank", "rel": "noopener noreferrer nofollow"}
+SAFE_SCHEME = re.compile(r"^(https?|mailto):", re.IGNORECASE)
+INLINE_IMAGE = re.compile(r"^data:image/(gif|png|jpeg|webp);", re.IGNORECASE)
+ALIGN_STYLE = re.compile(r"^text-align:(left|center|right)$")
+_LINK_DEPTH = "parlance_link_depth"
+
+
+def is_safe_url(url: str) -> bool:
+    """Whether a (normalised) link or image destination may appear in the page.
+
+    Relative URLs pass: their first path segment cannot hold a `:` (RFC 3986 4.2), so anything
+    that looks like `<letters>:` before `/`, `?` or `#` is a scheme and must be an allowed one.
+    """
+    if SAFE_SCHEME.match(url) or INLINE_IMAGE.match(url):
+        return True
+    return ":" not in re.split(r"[/?#]", url, maxsplit=1)[0]
 
 
 def _link_open(
     self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    tokens[idx].attrSet("target", "_blank")
-    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    env[_LINK_DEPTH] = env.get(_LINK_DEPTH, 0) + 1
+    token = tokens[idx]
+    if INLINE_IMAGE.match(str(token.attrGet("href") or "")):
+        token.attrs.pop("href")  # a data: image is no page to open: keep the text only
+    for name, value in LINK_ATTRS.items():
+        token.attrSet(name, value)
+    return str(self.renderToken(tokens, idx, options, env))
+
+
+def _link_close(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    env[_LINK_DEPTH] = max(0, env.get(_LINK_DEPTH, 0) - 1)
+    return str(self.renderToken(tokens, idx, options, env))
+
+
+def image_label(alt: str, src: str) -> str:
+    """What a remote image shows instead of itself: "Image: alt (host)"."""
+    try:
+        host = urlsplit(src).hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = ""
+    label = f"Image: {alt}" if alt else "Image"
+    return f"{label} ({host})" if host else label
+
+
+def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    src = str(token.attrGet("src") or "")
+    if INLINE_IMAGE.match(src):
+        token.attrSet("alt", alt)
+        return str(self.renderToken(tokens, idx, options, env))
+    label = escapeHtml(image_label(alt, src))
+    if env.get(_LINK_DEPTH, 0):
+        return f'<span class="image-link">{label}</span>'
+    attrs = {"href": src, "class": "image-link", **LINK_ATTRS}
+    rendered = "".join(f' {name}="{escapeHtml(value)}"' for name, value in attrs.items())
+    return f"<a{rendered}>{label}</a>"
+
+
+def _table_cell_open(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    style = token.attrs.pop("style", None)
+    align = ALIGN_STYLE.match(str(style or ""))
+    if align:
+        token.attrSet("class", f"align-{align.group(1)}")
     return str(self.renderToken(tokens, idx, options, env))
 
 
@@ -29,10 +113,15 @@ def _link_open(
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("link_close", _link_close)
+    md.add_render_rule("image", _image)
+    md.add_render_rule("th_open", _table_cell_open)
+    md.add_render_rule("td_open", _table_cell_open)
     return md
 
 
 def render_markdown(text: str) -> str:
-    """HTML for `text`, with every raw HTML tag escaped and unsafe links left as text."""
-    return str(_renderer().render(text))
+    """HTML for `text`: raw HTML escaped, unsafe links left as text, remote images as links."""
+    return str(_renderer().render(text, {}))

