@@ -101,4 +101,4 @@ $(VENV)/.stamp-bench: $(VENV)/.stamp
 	@touch $@
 
 bench: test-deps $(VENV)/.stamp-bench real-model
-	cd bench && ../$(VPY) suite.py
+	cd bench && ../$(VPY) suite.py && ../$(VPY) tabs.py

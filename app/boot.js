@@ -44,8 +44,11 @@ function showStartFailure(text) {
 
 function watchStart() {
   const failed = (reason) => {
-    const message = reason instanceof Error ? reason.message : String(reason ?? "unknown error");
-    showStartFailure(`Parlance could not start: ${message}`);
+    // Errors, and things thrown that are not (Pyodide's ExitStatus when Python cannot start).
+    const name = reason?.name && reason.name !== "Error" ? `${reason.name}: ` : "";
+    const detail = reason?.message || (typeof reason === "string" ? reason : "unknown error");
+    showStartFailure(`Parlance could not start (${name}${detail}). Reloading may help; if it ` +
+      "does not, this site's files may be incomplete.");
   };
   const onError = (event) => failed(event.error ?? event.message);
   const onRejection = (event) => failed(event.reason);

@@ -83,6 +83,9 @@ class TransformersJsEngine:
         wasm = env.backends.onnx.wasm
         wasm.wasmPaths = js_value({k: absolute_url(v) for k, v in ORT_FILES.items()})
         wasm.proxy = self._preferred == "wasm"
+        # transformers.js 4.3 would copy onnxruntime's wasm loader into Cache Storage and import
+        # it from a blob: URL; the page's CSP allows scripts from its own origin only.
+        env.useWasmCache = False
         return tjs
 
     async def _tjs(self) -> Any:

@@ -30,9 +30,18 @@ WEIGHTS_FILES = {
     "bnb4": "model_bnb4.onnx",
 }
 DEFAULT_DTYPE = {"wasm": "q8", "webgpu": "fp32"}
-GENERATION_KEYS = frozenset(
-    {"max_new_tokens", "min_new_tokens", "do_sample", "temperature", "top_p", "repetition_penalty"}
-)
+# Each generation setting: its type and the range a model can sensibly be run with. A value
+# outside it ("lots", 10**12) refuses the catalog rather than reaching transformers.js.
+MAX_TOKENS = 32_768
+GENERATION_RANGES: dict[str, tuple[type, float, float, bool]] = {
+    # name: (type, lowest, highest, lowest allowed?)
+    "max_new_tokens": (int, 1, MAX_TOKENS, True),
+    "min_new_tokens": (int, 0, MAX_TOKENS, True),
+    "temperature": (float, 0.0, 5.0, True),
+    "top_p": (float, 0.0, 1.0, False),
+    "repetition_penalty": (float, 0.0, 10.0, False),
+}
+GENERATION_KEYS = frozenset({*GENERATION_RANGES, "do_sample"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,20 @@ class Catalog:
         return self.get(name)
 
 
+def generation_problem(key: str, value: Any) -> str | None:
+    """What is wrong with one generation setting, or None when it is fine."""
+    if key == "do_sample":
+        return None if isinstance(value, bool) else "must be true or false"
+    kind, low, high, low_allowed = GENERATION_RANGES[key]
+    wrong_type = isinstance(value, bool) or not isinstance(value, int | float)
+    if wrong_type or (kind is int and not isinstance(value, int)):
+        return "must be a whole number" if kind is int else "must be a number"
+    if value != value or value < low or value > high or (value == low and not low_allowed):
+        lowest = f"at least {low}" if low_allowed else f"more than {low}"
+        return f"must be {lowest} and at most {high:g}"
+    return None
+
+
 def _require(cond: bool, message: str) -> None:
     if not cond:
         raise CatalogError(message)
@@ -108,6 +131,14 @@ def _parse_entry(raw: Any, index: int) -> ModelEntry:
     _require(isinstance(generation, dict), f"{model_id}: generation must be an object")
     unknown = set(generation) - GENERATION_KEYS
     _require(not unknown, f"{model_id}: unknown generation keys {sorted(unknown)}")
+    for key, value in generation.items():
+        problem = generation_problem(key, value)
+        _require(problem is None, f"{model_id}: generation.{key} {problem}")
+    low, high = generation.get("min_new_tokens"), generation.get("max_new_tokens")
+    _require(
+        low is None or high is None or low <= high,
+        f"{model_id}: generation.min_new_tokens is more than max_new_tokens",
+    )
     return ModelEntry(
         id=model_id,
         label=str(raw.get("label") or model_id),

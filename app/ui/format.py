@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from app.core.conversations import Message
 
+# Past this size a message is shown as plain text: Markdown of hostile input (50,000 "[") costs
+# about half a second in CPython and more in Pyodide, and no real reply is that long.
+MARKDOWN_LIMIT_CHARS = 50_000
+
 
 def format_bytes(count: int) -> str:
     if count >= 1_000_000:

@@ -31,7 +31,7 @@ from app.core.events import (
 )
 from app.core.markdown import render_markdown
 
-from .format import describe_reply, empty_reply_text, format_bytes
+from .format import MARKDOWN_LIMIT_CHARS, describe_reply, empty_reply_text, format_bytes
 from .sidebar import sidebar_markup
 
 if TYPE_CHECKING:
@@ -383,6 +383,9 @@ class ChatView:
             content.textContent = text  # what the user typed, shown as typed
         elif not text:
             content.textContent = empty_reply_text(message)
+        elif len(text) > MARKDOWN_LIMIT_CHARS:
+            content.textContent = text  # too long to render as Markdown: shown as it is
+            content.classList.add("plain-text")
         else:
             # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
             self._dom.set_safe_html(content, render_markdown(text))

@@ -201,3 +201,36 @@ def webgpu_page(
     webgpu_browser: Browser, base_url: str, network_guard: NetworkGuard
 ) -> Iterator[Page]:
     yield from guarded_page(webgpu_browser, base_url, network_guard)
+
+
+MODEL_A = "tinylm/tiny-chat-a"
+CatalogFor = Callable[..., str]
+
+
+@pytest.fixture
+def catalog_for(write_site_file: Callable[[str, Any], str], copy_model: Any) -> CatalogFor:
+    """`catalog_for(min_new_tokens=300)`: a catalog of tiny-chat-a with these generation
+    settings (a reply that must run on for a while can be stopped, or outlived, mid-way)."""
+
+    def make(**generation: Any) -> str:
+        copy_model(MODEL_A, MODEL_A, [])
+        settings = {"max_new_tokens": 256, "do_sample": False, **generation}
+        if settings.get("min_new_tokens", 0) > settings["max_new_tokens"]:
+            settings["max_new_tokens"] = settings["min_new_tokens"]
+        name = "tiny-" + "-".join(f"{k}{v}" for k, v in sorted(generation.items())) + ".json"
+        catalog = {
+            "default": MODEL_A,
+            "presets": {},
+            "models": [
+                {
+                    "id": MODEL_A,
+                    "label": "Tiny Chat A",
+                    "source": "local",
+                    "dtype": "q8",
+                    "generation": settings,
+                }
+            ],
+        }
+        return write_site_file(name, catalog)
+
+    return make

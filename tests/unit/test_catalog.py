@@ -121,3 +121,28 @@ def test_a_malformed_catalog_is_rejected_with_a_reason(
 def test_a_catalog_that_is_not_an_object_is_rejected() -> None:
     with pytest.raises(CatalogError):
         parse_catalog(["not", "an", "object"])
+
+
+def test_generation_values_out_of_type_or_range_refuse_the_catalog() -> None:
+    def catalog_with(generation: Any) -> dict[str, object]:
+        entry = {"id": "a/b", "label": "B", "source": "local", "generation": generation}
+        return {"default": "a/b", "models": [entry]}
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"max_new_tokens": "lots"}, "max_new_tokens must be a whole number"),
+        ({"max_new_tokens": 10**12}, "max_new_tokens must be at least 1 and at most 32768"),
+        ({"max_new_tokens": 0}, "at least 1"),
+        ({"max_new_tokens": 2.5}, "whole number"),
+        ({"temperature": -0.1}, "temperature must be at least 0"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"top_p": 0}, "top_p must be more than 0"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"do_sample": "yes"}, "do_sample must be true or false"),
+        ({"repetition_penalty": True}, "must be a number"),
+        ({"min_new_tokens": 20, "max_new_tokens": 10}, "min_new_tokens is more than"),
+    ]
+    for bad, words in cases:
+        with pytest.raises(CatalogError, match=words):
+            parse_catalog(catalog_with(bad))
+    fine = {"max_new_tokens": 512, "temperature": 0.7, "top_p": 1, "do_sample": True}
+    assert parse_catalog(catalog_with(fine)).models[0].generation == fine

@@ -42,6 +42,7 @@ def test_rendered_content_can_neither_run_script_nor_style_nor_load_images(
 ) -> None:
     assert policy["default-src"] == ["'self'"]
     assert "'unsafe-inline'" not in policy["script-src"]
+    assert "blob:" not in policy["script-src"] and "data:" not in policy["script-src"]
     assert policy["style-src"] == ["'self'"]
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["object-src"] == ["'none'"]
