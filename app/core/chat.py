@@ -8,25 +8,21 @@ turn locks, broadcast) and reports every change as an event.
 - A turn holds its conversation's turn lock (one answering tab per chat) and stores the user's
   message only if the conversation still ends where this tab last saw it; otherwise the tab
   re-reads the chat and hands the message back. See tabs.py and reply.py.
-- Each conversation owns its model target. Switching it mid-chat is stored at once (without
-  moving the conversation in the sidebar) and the next reply uses the new model with the whole
-  conversation as context, trimmed to the model's window (context.py). A switch whose model
-  fails to load rolls the target back to the previous one.
+- Each conversation owns its model target (targeting.py); a reply uses the target's model with
+  the whole conversation as context, trimmed to the model's window (answering.py, context.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import replace
 
 from .answering import Answering
-from .catalog import Catalog, ModelEntry
+from .catalog import Catalog
 from .conversations import Conversation, Message, is_blank, title_from
 from .errors import (
     ConversationGone,
     HistoryChanged,
-    LoadCanceled,
     ModelLoadError,
     ParlanceError,
     StoreError,
@@ -39,9 +35,7 @@ from .events import (
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
-    ModelWanted,
     StreamingChanged,
-    TargetChanged,
 )
 from .loader import ModelLoader
 from .memory import LocalBroadcast, LocalTurnLocks
@@ -50,12 +44,12 @@ from .ports import (
     ConversationChange,
     Engine,
     Ids,
-    LoadedModel,
     StopSignal,
     Store,
 )
 from .sync import TabSync
 from .tabs import Broadcast, ConversationChanged, ListChanged, MessageLive, TurnLocks
+from .targeting import Targeting
 from .targets import ModelChoice
 
 
@@ -66,7 +60,7 @@ class _Keep:
 KEEP = _Keep()
 
 
-class Chat(TabSync):
+class Chat(Targeting, TabSync):
     def __init__(
         self,
         *,
@@ -113,11 +107,6 @@ class Chat(TabSync):
     @property
     def streaming(self) -> bool:
         return self._turn is not None
-
-    @property
-    def target(self) -> str | None:
-        """The model the open conversation asks for (a preset, an id, or None for default)."""
-        return self.conversation.model if self.conversation else self.new_chat_target
 
     # -- opening -------------------------------------------------------------------------
 
@@ -215,73 +204,6 @@ class Chat(TabSync):
             self.messages = []
         await self.refresh_list()
         return was_open
-
-    # -- the model target -----------------------------------------------------------------
-
-    async def set_model(self, target: str | None) -> None:
-        """Point the open chat at another model (None: the default) and load it.
-
-        The target is stored at once; if its model then fails to load, the previous target
-        comes back and the error says why. Setting does not validate: a target that is not in
-        the catalog stays set, and the next reply fails saying so.
-        """
-        previous = self.target
-        if target == previous:
-            return
-        await self._apply_target(target)
-        entry = self.choice.resolve(target)
-        if entry is None:
-            return
-        try:
-            await self._request(entry)
-        except LoadCanceled:
-            return
-        except ParlanceError as exc:
-            if self.target == target:
-                await self._apply_target(previous)
-                back_to = self.choice.describe(previous)
-                self._emit(ErrorRaised(f"{exc}. Staying with {back_to}."))
-
-    async def _apply_target(self, target: str | None) -> None:
-        """Store a target; writing it never changes updatedAt (sidebar order is message-driven)."""
-        if self.conversation is None:
-            self.new_chat_target = target
-        else:
-            self.conversation = await self._store.update_conversation(
-                self.conversation.id, ConversationChange(model=target)
-            )
-            self._broadcast.publish(ConversationChanged(self.conversation.id))
-        self._announce_target()
-
-    def _announce_target(self) -> None:
-        self._emit(TargetChanged(self.target, self.choice.describe(None)))
-
-    async def refresh_availability(self) -> None:
-        """Check which models are usable now, and show what the default resolves to."""
-        await self.choice.refresh()
-        self._announce_target()
-
-    def _queue_target_model(self) -> None:
-        """Start loading what the open chat needs, so the first reply does not wait for it.
-
-        Only a model usable without a download is loaded ahead: opening a chat never makes
-        the page contact the hub; sending (or picking the model) does.
-        """
-        entry = self.choice.resolve(self.target)
-        if entry is None or not self.choice.is_usable(entry):
-            return
-        self._preload = asyncio.ensure_future(self._preload_model(entry))
-
-    async def _preload_model(self, entry: ModelEntry) -> None:
-        # A failure shows in the model status; a send reports it in the chat.
-        with contextlib.suppress(ParlanceError):
-            await self._request(entry)
-
-    async def _request(self, entry: ModelEntry) -> LoadedModel:
-        self._emit(ModelWanted(entry.id))
-        loaded = await self._loader.request(entry)
-        self.choice.mark_usable(entry.id)
-        return loaded
 
     # -- turns ---------------------------------------------------------------------------
 
