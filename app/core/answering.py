@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from .catalog import ModelEntry
 from .context import DoesNotFit, fit_turns, surely_too_long
-from .conversations import Conversation, Message, MessageStatus
+from .conversations import Conversation, Message, MessageStatus, ReplyInfo
 from .errors import ContextOverflow, GenerationError, ParlanceError, StoreError
 from .events import EventSink, MessageAdded, ReplyMetrics
 from .loader import Placement
@@ -79,7 +79,7 @@ class Answering:
             content="",
             created_at=created_at,
             status="streaming",
-            metadata={"model": entry.id, "dtype": placement.dtype, "device": placement.device},
+            info=ReplyInfo(model=entry.id, dtype=placement.dtype, device=placement.device),
         )
         history = [m for m in history if m.status != "error"]
         self._emit(MessageAdded(reply))
@@ -94,10 +94,10 @@ class Answering:
         try:
             loaded = await _unless_stopped(self._request(entry), stop)
             if loaded is None:
-                return await self._end(writer, "stopped", {}, replacing)
+                return await self._end(writer, "stopped", writer.current.info, replacing)
             prompt = await self._prompt(loaded, entry, history)
         except ParlanceError as exc:
-            await self._end(writer, "error", {"error": str(exc)}, replacing)
+            await self._end(writer, "error", _failed(writer, exc), replacing)
             raise
         return await self._stream(writer, loaded, entry, prompt, stop, replacing)
 
@@ -146,11 +146,11 @@ class Answering:
                 loaded, prompt.turns, prompt.options, writer.append, stop
             )
         except ParlanceError as exc:
-            await self._end(writer, "error", {"error": str(exc)}, replacing)
+            await self._end(writer, "error", _failed(writer, exc), replacing)
             raise
         except Exception as exc:
             error = GenerationError(entry.id, f"{type(exc).__name__}: {exc}")
-            await self._end(writer, "error", {"error": str(error)}, replacing)
+            await self._end(writer, "error", _failed(writer, error), replacing)
             raise error from exc
         ended = self._clock.monotonic_ms()
         first_text_at = writer.first_text_at if writer.first_text_at is not None else ended
@@ -158,19 +158,18 @@ class Answering:
         decode_ms = ended - first_text_at
         decode_tokens = max(stats.tokens - 1, 0)
         tokens_per_second = decode_tokens * 1000.0 / decode_ms if decode_ms > 0 else 0.0
-        metadata: dict[str, object] = {
-            "model": loaded.id,
-            "dtype": loaded.dtype,
-            "device": loaded.device,
-            "tokens": stats.tokens,
-            "tokensPerSecond": round(tokens_per_second, 2),
-            "durationMs": round(response_ms, 1),
-            "firstTokenMs": round(first_text_at - started, 1),
-        }
-        if prompt.left_out:
-            metadata["leftOut"] = prompt.left_out
+        info = ReplyInfo(
+            model=loaded.id,
+            dtype=loaded.dtype,
+            device=loaded.device,
+            tokens=stats.tokens,
+            tokens_per_second=round(tokens_per_second, 2),
+            duration_ms=round(response_ms, 1),
+            first_token_ms=round(first_text_at - started, 1),
+            left_out=prompt.left_out,
+        )
         status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"
-        final = await self._end(writer, status, metadata, replacing)
+        final = await self._end(writer, status, info, replacing)
         self._emit(ReplyMetrics(final.id, tokens_per_second, response_ms, first_text_at - started))
         return final
 
@@ -178,15 +177,19 @@ class Answering:
         self,
         writer: ReplyWriter,
         status: MessageStatus,
-        metadata: dict[str, object],
+        info: ReplyInfo,
         replacing: Message | None,
     ) -> Message:
         try:
-            return await writer.finish(status, metadata, self._clock.wall_ms())
+            return await writer.finish(status, info, self._clock.wall_ms())
         except StoreError as exc:
             if replacing is not None and type(exc) is StoreError:
                 raise StoreError(f"{exc} The previous reply is kept.") from exc
             raise
+
+
+def _failed(writer: ReplyWriter, exc: Exception) -> ReplyInfo:
+    return replace(writer.current.info, error=str(exc))
 
 
 async def _unless_stopped(work: Awaitable[T], stop: StopSignal) -> T | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "done", "stopped", "error"]
@@ -29,6 +29,24 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class ReplyInfo:
+    """What produced an assistant reply and how it went. Stored (camelCase, app/core/records.py)
+    as the message's `metadata`, so a reload shows what produced each reply."""
+
+    model: str | None = None
+    dtype: str | None = None
+    device: str | None = None
+    tokens: int | None = None
+    tokens_per_second: float | None = None
+    duration_ms: float | None = None
+    first_token_ms: float | None = None
+    # How many earlier messages were left out to fit the model's context window.
+    left_out: int = 0
+    # Why the reply failed, or why it was not saved.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Message:
     id: str
     conversation_id: str
@@ -36,13 +54,12 @@ class Message:
     content: str
     created_at: int
     status: MessageStatus = "done"
-    metadata: dict[str, Any] = field(default_factory=dict)
+    info: ReplyInfo = field(default_factory=ReplyInfo)
 
     @property
     def model(self) -> str | None:
         """The concrete model that produced an assistant message."""
-        value = self.metadata.get("model")
-        return value if isinstance(value, str) else None
+        return self.info.model
 
     def with_content(self, content: str) -> Message:
         return replace(self, content=content)

@@ -13,7 +13,54 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conversations import MESSAGE_STATUSES, ROLES, Conversation, Message, MessageStatus, Role
+from .conversations import (
+    MESSAGE_STATUSES,
+    ROLES,
+    Conversation,
+    Message,
+    MessageStatus,
+    ReplyInfo,
+    Role,
+)
+
+# ReplyInfo's fields as stored (camelCase), with the type each must have.
+_INFO_FIELDS: dict[str, tuple[str, type | tuple[type, ...]]] = {
+    "model": ("model", str),
+    "dtype": ("dtype", str),
+    "device": ("device", str),
+    "tokens": ("tokens", int),
+    "tokens_per_second": ("tokensPerSecond", (int, float)),
+    "duration_ms": ("durationMs", (int, float)),
+    "first_token_ms": ("firstTokenMs", (int, float)),
+    "left_out": ("leftOut", int),
+    "error": ("error", str),
+}
+
+
+def reply_info_record(info: ReplyInfo) -> dict[str, Any]:
+    """A reply's record as stored and exported: camelCase, unset fields left out."""
+    record: dict[str, Any] = {}
+    for name, (key, _kind) in _INFO_FIELDS.items():
+        value = getattr(info, name)
+        if value is not None and not (name == "left_out" and value == 0):
+            record[key] = value
+    return record
+
+
+def reply_info_from(record: Any) -> ReplyInfo:
+    """A reply's record from storage; a field of the wrong type is left unset."""
+    if not isinstance(record, Mapping):
+        return ReplyInfo()
+    fields: dict[str, Any] = {}
+    for name, (key, kind) in _INFO_FIELDS.items():
+        value = record.get(key)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            continue
+        if isinstance(value, int | float) and kind == (int, float):
+            fields[name] = float(value)
+        else:
+            fields[name] = value
+    return ReplyInfo(**fields)
 
 
 def conversation_record(c: Conversation) -> dict[str, Any]:
@@ -34,7 +81,7 @@ def message_record(m: Message) -> dict[str, Any]:
         "content": m.content,
         "createdAt": m.created_at,
         "status": m.status,
-        "metadata": dict(m.metadata),
+        "metadata": reply_info_record(m.info),
     }
 
 
@@ -87,7 +134,6 @@ def message_from(record: Any) -> Message | None:
     if message_id is None or conversation_id is None or role not in ROLES:
         return None
     status = record.get("status")
-    metadata = record.get("metadata")
     typed_role: Role = role
     typed_status: MessageStatus = status if status in MESSAGE_STATUSES else "done"
     return Message(
@@ -97,7 +143,7 @@ def message_from(record: Any) -> Message | None:
         content=_text(record.get("content")),
         created_at=_time(record.get("createdAt")),
         status=typed_status,
-        metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
+        info=reply_info_from(record.get("metadata")),
     )
 
 

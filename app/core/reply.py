@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 
-from .conversations import Message, MessageStatus
+from .conversations import Message, MessageStatus, ReplyInfo
 from .errors import ConversationGone, StoreError
 from .ports import Clock, Store
 
@@ -76,15 +76,13 @@ class ReplyWriter:
         await self._store.put_message(message, replacing=replacing, touched_at=touched_at)
         self._written = True
 
-    async def finish(
-        self, status: MessageStatus, metadata: Mapping[str, object], touched_at: int
-    ) -> Message:
+    async def finish(self, status: MessageStatus, info: ReplyInfo, touched_at: int) -> Message:
         """Store the reply's end, then show it. Raises StoreError (after showing the reply as
         not saved) when the store refuses."""
         if self._saving is not None:
             with contextlib.suppress(StoreError):
                 await self._saving
-        final = replace(self.current, status=status, metadata={**self.current.metadata, **metadata})
+        final = replace(self.current, status=status, info=info)
         if status == "error" and self._replacing is not None and not self._written:
             # A regenerate that failed: the reply it was to replace is still stored and whole.
             self.current = final
@@ -93,9 +91,7 @@ class ReplyWriter:
             await self._write(final, touched_at)
         except StoreError as exc:
             unsaved = replace(
-                final,
-                status="error",
-                metadata={**final.metadata, "error": f"This reply was not saved. {exc}"},
+                final, status="error", info=replace(info, error=f"This reply was not saved. {exc}")
             )
             self.current = unsaved
             self._show(unsaved)

@@ -17,35 +17,62 @@ def format_bytes(count: int) -> str:
     return f"{count} B"
 
 
+# The words people use for how a model runs (the footer under a reply).
+PRECISION_WORDS = {
+    "q8": "8-bit", "int8": "8-bit", "uint8": "8-bit", "q4": "4-bit", "q4f16": "4-bit",
+    "bnb4": "4-bit", "fp16": "16-bit", "fp32": "full precision",
+}  # fmt: skip
+DEVICE_WORDS = {"wasm": "CPU", "webgpu": "GPU"}
+
+
 def describe_reply(message: Message, labels: dict[str, str]) -> str:
-    """The line under an assistant reply: the model that produced it, how, and how fast."""
-    meta = message.metadata
+    """The line under an assistant reply, in plain words: which model, how, how fast.
+
+    E.g. "SmolLM2 135M · 8-bit · CPU · 16 tok/s · 0.9 s"; the exact figures are in
+    `reply_details`, shown as its tooltip.
+    """
+    info = message.info
     model = message.model or "unknown model"
     parts = [labels.get(model, model)]
-    placement = " on ".join(str(meta[k]) for k in ("dtype", "device") if meta.get(k))
-    if placement:
-        parts.append(placement)
+    if info.dtype:
+        parts.append(PRECISION_WORDS.get(info.dtype, info.dtype))
+    if info.device:
+        parts.append(DEVICE_WORDS.get(info.device, info.device))
     if message.status != "streaming":
-        if isinstance(meta.get("tokens"), int):
-            parts.append(f"{meta['tokens']} tokens")
-        if isinstance(meta.get("tokensPerSecond"), int | float):
-            parts.append(f"{meta['tokensPerSecond']:.1f} tok/s")
-        if isinstance(meta.get("durationMs"), int | float):
-            parts.append(f"{meta['durationMs'] / 1000:.2f} s")
+        if info.tokens_per_second is not None and info.tokens:
+            parts.append(f"{info.tokens_per_second:.0f} tok/s")
+        if info.duration_ms is not None:
+            parts.append(f"{info.duration_ms / 1000:.1f} s")
     if message.status == "stopped":
         parts.append("stopped")
-    if message.status == "error" and message.content and meta.get("error"):
-        parts.append(str(meta["error"]))
-    left_out = meta.get("leftOut")
-    if isinstance(left_out, int) and left_out > 0:
-        noun = "message" if left_out == 1 else "messages"
-        parts.append(f"{left_out} earlier {noun} left out to fit the model's context")
+    if message.status == "error" and message.content and info.error:
+        parts.append(info.error)
+    if info.left_out > 0:
+        noun = "message" if info.left_out == 1 else "messages"
+        parts.append(f"{info.left_out} earlier {noun} left out to fit the model's context")
     return " · ".join(parts)
+
+
+def reply_details(message: Message) -> str:
+    """The exact record of a reply, for its footer's tooltip."""
+    info = message.info
+    details = [f"Model: {info.model or 'unknown'}"]
+    if info.dtype or info.device:
+        details.append(f"Weights: {info.dtype or 'default'} on {info.device or 'unknown'}")
+    if info.tokens is not None:
+        details.append(f"Tokens: {info.tokens}")
+    if info.tokens_per_second is not None:
+        details.append(f"Speed: {info.tokens_per_second:.2f} tokens/s")
+    if info.first_token_ms is not None:
+        details.append(f"First token: {info.first_token_ms:.0f} ms")
+    if info.duration_ms is not None:
+        details.append(f"Duration: {info.duration_ms:.0f} ms")
+    return "\n".join(details)
 
 
 def empty_reply_text(message: Message) -> str:
     if message.status == "error":
-        return str(message.metadata.get("error") or "The reply failed.")
+        return message.info.error or "The reply failed."
     if message.status == "stopped":
         return "Stopped before the reply began."
     return ""

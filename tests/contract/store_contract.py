@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from app.core.conversations import Conversation, Message
+from app.core.conversations import Conversation, Message, ReplyInfo
 from app.core.errors import ConversationGone, HistoryChanged, StoreError
 from app.core.ports import ConversationChange, Store
 
@@ -136,7 +136,7 @@ async def a_message_round_trips_with_its_status_and_metadata(store: Store) -> No
         "**hi** <b>",
         7,
         status="stopped",
-        metadata={"model": "tinylm/a", "tokens": 3, "tokensPerSecond": 12.5, "nested": {"k": [1]}},
+        info=ReplyInfo(model="tinylm/a", tokens=3, tokens_per_second=12.5, left_out=1, error="x"),
     )
     await store.append_message(m, after=None)
     (back,) = await store.list_messages("c1")

@@ -66,9 +66,9 @@ def test_sending_creates_the_conversation_stores_the_message_and_streams_the_rep
             ("assistant", "Hello from A", "done"),
         ]
         reply = stored[1]
-        assert reply.metadata["model"] == "tiny/a"
-        assert reply.metadata["dtype"] == "q8" and reply.metadata["device"] == "wasm"
-        assert reply.metadata["tokens"] == 3
+        assert reply.info.model == "tiny/a"
+        assert reply.info.dtype == "q8" and reply.info.device == "wasm"
+        assert reply.info.tokens == 3
         chunks = [e.message.content for e in h.events.of(MessageUpdated)]
         assert chunks[:3] == ["Hello", "Hello from", "Hello from A"]
         (metrics,) = h.events.of(ReplyMetrics)
@@ -193,7 +193,7 @@ def test_a_new_chat_targeting_another_model_replies_with_it_and_records_it() -> 
         assert h.chat.conversation is not None and h.chat.conversation.model == "quick"
         reply = h.chat.messages[-1]
         assert reply.content == "Greetings from B"
-        assert reply.metadata["model"] == "tiny/b"
+        assert reply.info.model == "tiny/b"
 
     run(scenario())
 
@@ -242,12 +242,15 @@ def test_an_unknown_model_target_fails_the_reply_with_a_clear_message() -> None:
     run(scenario())
 
 
-def test_metadata_survives_serialisation_as_json() -> None:
+def test_the_reply_record_survives_serialisation_as_json() -> None:
+    from app.core.records import message_from, message_record
+
     async def scenario() -> None:
         h = Harness()
         await h.chat.open_new()
         await h.chat.send("hi")
-        json.dumps(h.chat.messages[-1].metadata)
+        reply = h.chat.messages[-1]
+        assert message_from(json.loads(json.dumps(message_record(reply)))) == reply
 
     run(scenario())
 

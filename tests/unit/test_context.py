@@ -86,7 +86,7 @@ def test_a_long_chat_is_trimmed_and_the_reply_says_how_many_messages_were_left_o
         await h.chat.send("and now?")
         _, sent = h.engine.generated[-1]
         assert [t.content.split()[0] for t in sent] == ["newer", "Hello", "and"]
-        assert h.chat.messages[-1].metadata["leftOut"] == 2
+        assert h.chat.messages[-1].info.left_out == 2
         assert h.engine.options[-1]["max_new_tokens"] >= 1
         # Each text was counted once, however many turns it took part in.
         assert len(h.engine.counted) == len(set(h.engine.counted)) + 1  # two "Hello from A"

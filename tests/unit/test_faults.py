@@ -137,7 +137,7 @@ def test_a_reply_the_store_refuses_is_shown_as_not_saved_never_as_done() -> None
         shown = [e.message for e in h.events.of(MessageUpdated)]
         assert all(m.status != "done" for m in shown if m.content and m.id == shown[-1].id)
         assert shown[-1].status == "error"
-        assert "not saved" in str(shown[-1].metadata["error"])
+        assert "not saved" in str(shown[-1].info.error)
         assert shown[-1].content == "Hello from A"  # the text stays on screen
         assert "full" in h.events.of(ErrorRaised)[-1].text
 

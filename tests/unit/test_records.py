@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.conversations import Conversation, Message
+from app.core.conversations import Conversation, Message, ReplyInfo
 from app.core.records import (
     conversation_from,
     conversation_record,
@@ -14,7 +14,9 @@ from app.core.records import (
 
 def test_records_round_trip() -> None:
     c = Conversation("c", "Title", "quick", 1, 2)
-    m = Message("m", "c", "assistant", "hi", 3, "stopped", {"model": "a/b", "n": [1]})
+    info = ReplyInfo(model="a/b", dtype="q8", device="wasm", tokens=3, tokens_per_second=9.5,
+                     duration_ms=300.0, first_token_ms=20.0, left_out=2, error=None)  # fmt: skip
+    m = Message("m", "c", "assistant", "hi", 3, "stopped", info)
     assert conversation_from(conversation_record(c)) == c
     assert message_from(message_record(m)) == m
 
@@ -31,7 +33,12 @@ def test_malformed_fields_fall_back_to_defaults_instead_of_failing() -> None:
             "metadata": "oops",
         }
     )
-    assert message == Message("m", "c", "assistant", "", 0, "done", {})
+    assert message == Message("m", "c", "assistant", "", 0, "done", ReplyInfo())
+    odd = message_from(
+        {"id": "m", "conversationId": "c", "role": "assistant",
+         "metadata": {"model": 3, "tokens": "many", "tokensPerSecond": 12, "leftOut": True}}
+    )  # fmt: skip
+    assert odd is not None and odd.info == ReplyInfo(tokens_per_second=12.0)
 
 
 def test_records_that_cannot_be_messages_are_skipped_and_counted() -> None:

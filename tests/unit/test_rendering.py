@@ -97,23 +97,28 @@ def test_sidebar_markup_escapes_titles_and_ids_and_marks_the_open_chat() -> None
     assert markup.count('data-testid="conversation-item"') == 2
 
 
-def test_the_line_under_a_reply_names_its_model_placement_and_speed() -> None:
-    from app.core.conversations import Message
-    from app.ui.format import describe_reply
+def test_the_line_under_a_reply_says_in_plain_words_which_model_how_and_how_fast() -> None:
+    from app.core.conversations import Message, ReplyInfo
+    from app.ui.format import describe_reply, reply_details
 
-    meta = {
-        "model": "tinylm/a",
-        "dtype": "q8",
-        "device": "wasm",
-        "tokens": 12,
-        "tokensPerSecond": 150.04,
-        "durationMs": 1234.0,
-    }
-    done = Message("m", "c", "assistant", "hi", 1, "done", meta)
-    line = describe_reply(done, {"tinylm/a": "Tiny A"})
-    assert line == "Tiny A · q8 on wasm · 12 tokens · 150.0 tok/s · 1.23 s"
-    streaming = Message("m", "c", "assistant", "hi", 1, "streaming", {"model": "x/y"})
+    info = ReplyInfo(
+        model="tinylm/a", dtype="q8", device="wasm", tokens=12, tokens_per_second=15.6,
+        duration_ms=1234.0, first_token_ms=210.0,
+    )  # fmt: skip
+    done = Message("m", "c", "assistant", "hi", 1, "done", info)
+    assert describe_reply(done, {"tinylm/a": "Tiny A"}) == "Tiny A · 8-bit · CPU · 16 tok/s · 1.2 s"
+    assert reply_details(done).splitlines() == [
+        "Model: tinylm/a",
+        "Weights: q8 on wasm",
+        "Tokens: 12",
+        "Speed: 15.60 tokens/s",
+        "First token: 210 ms",
+        "Duration: 1234 ms",
+    ]
+    streaming = Message("m", "c", "assistant", "hi", 1, "streaming", ReplyInfo(model="x/y"))
     assert describe_reply(streaming, {}) == "x/y"
+    trimmed = Message("m", "c", "assistant", "hi", 1, "done", ReplyInfo(model="x/y", left_out=1))
+    assert "1 earlier message left out" in describe_reply(trimmed, {})
 
 
 RAW_HTML = [

@@ -160,9 +160,9 @@ def test_a_tab_that_dies_mid_reply_frees_the_chat_for_the_others() -> None:
 
 
 def test_news_round_trips_through_plain_data_and_unknown_news_is_ignored() -> None:
-    from app.core.conversations import Message
+    from app.core.conversations import Message, ReplyInfo
 
-    message = Message("m", "c", "assistant", "hi", 3, "streaming", {"model": "x/y"})
+    message = Message("m", "c", "assistant", "hi", 3, "streaming", ReplyInfo(model="x/y"))
     every: list[News] = [
         ListChanged(),
         ConversationDeleted("c"),

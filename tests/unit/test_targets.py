@@ -52,7 +52,7 @@ def test_presets_skip_models_that_are_not_usable_offline() -> None:
     async def scenario() -> None:
         h = Harness()
         await h.start()
-        assert h.chat.messages[-1].metadata["model"] == "tiny/a"
+        assert h.chat.messages[-1].info.model == "tiny/a"
         assert "hub/big" not in h.engine.loads
         assert h.events.of(TargetChanged)[-1].default_label == "smart: A"
 
@@ -88,7 +88,7 @@ def test_the_next_reply_uses_the_new_model_with_the_whole_conversation() -> None
             "Answer from A",
             "What is my name?",
         ]
-        models = [m.metadata.get("model") for m in h.chat.messages if m.role == "assistant"]
+        models = [m.info.model for m in h.chat.messages if m.role == "assistant"]
         assert models == ["tiny/a", "tiny/b"]
 
     run(scenario())
@@ -103,7 +103,7 @@ def test_clearing_the_target_follows_the_default_again() -> None:
         stored = await h.store.get_conversation(cid)
         assert stored is not None and stored.model is None
         await h.chat.send("again")
-        assert h.chat.messages[-1].metadata["model"] == "tiny/a"
+        assert h.chat.messages[-1].info.model == "tiny/a"
 
     run(scenario())
 
@@ -124,7 +124,7 @@ def test_a_switch_whose_model_fails_rolls_back_and_the_chat_stays_usable() -> No
         assert "network unreachable" in error and "B" in error
         await h.chat.send("still here?")
         assert h.chat.messages[-1].status == "done"
-        assert h.chat.messages[-1].metadata["model"] == "tiny/b"
+        assert h.chat.messages[-1].info.model == "tiny/b"
 
     run(scenario())
 
@@ -134,7 +134,7 @@ def test_a_model_given_for_one_turn_answers_it_and_becomes_the_target() -> None:
         h = Harness()
         cid = await h.start()
         await h.chat.send("use B now", model="tiny/b")
-        assert h.chat.messages[-1].metadata["model"] == "tiny/b"
+        assert h.chat.messages[-1].info.model == "tiny/b"
         stored = await h.store.get_conversation(cid)
         assert stored is not None and stored.model == "tiny/b"
 
