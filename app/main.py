@@ -24,14 +24,15 @@ from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_suppo
 from app.core.catalog import EMPTY_CATALOG, Catalog, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
-from app.core.events import ConversationOpened, ErrorRaised, Event, OpenConversationDeleted
+from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
-from app.ui.view import ChatView, Intents
+from app.ui.intents import Intents
+from app.ui.view import ChatView
 
 DEFAULT_CATALOG = "models/catalog.json"
 
@@ -70,16 +71,12 @@ class App:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            self.view.show_error(f"Something went wrong: {task.exception()}")
+            self.emit(ErrorRaised(f"Something went wrong: {task.exception()}"))
 
     def emit(self, event: Event) -> None:
         """The one dispatch point of core's events. A view bug must not break core's work
         (a reply that is streaming, a load): it is reported, and the event is dropped."""
         try:
-            if isinstance(event, ConversationOpened) and event.created and event.conversation:
-                self.dom.replace_hash(chat_hash(event.conversation.id))
-            if isinstance(event, OpenConversationDeleted):
-                self.spawn(self._leave_deleted())
             self.view.handle(event)
         except Exception as exc:
             js_console_error(f"Parlance view failed on {type(event).__name__}: {exc!r}")
@@ -124,6 +121,7 @@ class App:
                 open_chat=lambda cid: self.dom.push_hash(chat_hash(cid)),
                 rename=lambda cid, title: self.spawn(chat.rename(cid, title)),
                 delete=lambda cid: self.spawn(self._delete(cid)),
+                leave_deleted_chat=lambda: self.spawn(self._leave_deleted()),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -131,7 +129,7 @@ class App:
         await self.route()
         self.view.mark_ready(device)
         if self.notices:
-            self.view.show_error(" ".join(self.notices))
+            self.emit(ErrorRaised(" ".join(self.notices)))
         self.dom.mark("parlance:ready")
 
     async def _open_store(self) -> tuple[Store, bool]:
@@ -166,7 +164,7 @@ class App:
                 self.dom.replace_hash(chat_hash(None))
                 await self.route()
         except StoreError as exc:
-            self.view.show_error(str(exc))
+            self.emit(ErrorRaised(str(exc)))
 
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None

@@ -59,6 +59,8 @@ class ConversationOpened:
     conversation: Conversation | None
     messages: tuple[Message, ...]
     created: bool = False
+    # Shown again as the store has it now (another tab changed it): not the user's doing.
+    refreshed: bool = False
 
 
 @dataclass(frozen=True)

@@ -200,5 +200,5 @@ class TabSync:
             # A reply stored mid-stream by a turn that has ended (here or in a tab that died)
             # shows as what it is now: stopped.
             self.messages = messages if self._elsewhere else self._settled(messages)
-            self._emit(ConversationOpened(conversation, tuple(self.messages)))
+            self._emit(ConversationOpened(conversation, tuple(self.messages), refreshed=True))
             self._emit(StreamingChanged(False, self.can_regenerate))

@@ -1,16 +1,25 @@
-"""The sidebar's markup, as a pure function of the conversation list.
+"""The sidebar: New chat, the conversation list with rename and delete.
 
-One string set with one innerHTML write renders a thousand conversations in a few
-milliseconds, where a thousand element-by-element calls across the JS boundary would not.
-Every value from storage is escaped.
+The list's markup is a pure function of the conversation list: one string set with one
+innerHTML write renders a thousand conversations in a few milliseconds, where a thousand
+element-by-element calls across the JS boundary would not. Every value from storage is escaped.
+One delegated listener per event type serves the whole list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 from app.core.conversations import Conversation
+from app.core.events import ConversationsListed, Event
+
+from .dialogs import ConfirmDialog
+from .intents import Intents
+
+if TYPE_CHECKING:
+    from app.browser.dom import Dom, Element
 
 
 def sidebar_markup(conversations: Iterable[Conversation], current_id: str | None) -> str:
@@ -30,3 +39,107 @@ def sidebar_markup(conversations: Iterable[Conversation], current_id: str | None
             "</li>"
         )
     return "".join(items)
+
+
+class Sidebar:
+    def __init__(self, dom: Dom, dialog: ConfirmDialog) -> None:
+        self._dom = dom
+        self._dialog = dialog
+        self._list = dom.by_testid("conversation-list")
+        self._new_chat = dom.by_testid("new-chat")
+        self._listed: ConversationsListed | None = None
+        self._renaming: str | None = None
+        self._intents: Intents | None = None
+
+    def bind(self, intents: Intents) -> None:
+        self._intents = intents
+        dom = self._dom
+        dom.on(self._new_chat, "click", lambda _e: intents.new_chat())
+        dom.on(self._list, "click", self._clicked)
+        dom.on(self._list, "keydown", self._key)
+        dom.on(self._list, "focusout", self._blurred)
+
+    def handle(self, event: Event) -> None:
+        match event:
+            case ConversationsListed():
+                self._listed = event
+                if self._renaming is None:
+                    self._render(event)
+
+    def _render(self, listed: ConversationsListed) -> None:
+        self._dom.set_markup(self._list, sidebar_markup(listed.conversations, listed.current_id))
+
+    def _title_of(self, conversation_id: str) -> str:
+        listed = self._listed.conversations if self._listed else ()
+        found = next((c for c in listed if c.id == conversation_id), None)
+        return found.title if found else "this conversation"
+
+    def _clicked(self, event: Any) -> None:
+        item = event.target.closest('[data-testid="conversation-item"]')
+        if not item or self._renaming is not None or self._intents is None:
+            return
+        conversation_id = str(item.dataset.conversationId)
+        if event.target.closest('[data-testid="conversation-rename"]'):
+            self._start_rename(item, conversation_id)
+        elif event.target.closest('[data-testid="conversation-delete"]'):
+            self._ask_delete(conversation_id)
+        else:
+            self._intents.open_chat(conversation_id)
+
+    def _ask_delete(self, conversation_id: str) -> None:
+        intents = self._intents
+        assert intents is not None
+        self._dialog.ask(
+            title=f"Delete \u201c{self._title_of(conversation_id)}\u201d?",
+            text="The conversation and all its messages are deleted from this browser.",
+            confirm_label="Delete",
+            on_yes=lambda: intents.delete(conversation_id),
+            after=self._focus_input,
+        )
+
+    def _focus_input(self) -> None:
+        self._dom.by_testid("chat-input").focus()
+
+    def _key(self, event: Any) -> None:
+        if self._renaming is not None and event.target.matches(".conversation-title-input"):
+            if event.key == "Enter":
+                event.preventDefault()
+                self._finish_rename(save=True)
+            elif event.key == "Escape":
+                event.preventDefault()
+                event.stopPropagation()  # Escape ends the rename, nothing else
+                self._finish_rename(save=False)
+        elif (
+            event.key == "Enter"
+            and event.target.matches('[data-testid="conversation-item"]')
+            and self._intents is not None
+        ):
+            self._intents.open_chat(str(event.target.dataset.conversationId))
+
+    def _blurred(self, event: Any) -> None:
+        if self._renaming is not None and event.target.matches(".conversation-title-input"):
+            self._finish_rename(save=True, refocus=False)
+
+    def _start_rename(self, item: Element, conversation_id: str) -> None:
+        title = item.querySelector('[data-testid="conversation-title"]')
+        field = self._dom.create(
+            "input",
+            testid="conversation-title-input",
+            **{"class": "conversation-title-input", "aria-label": "Conversation title"},
+        )
+        field.value = title.textContent
+        title.replaceWith(field)
+        self._renaming = conversation_id
+        field.focus()
+        field.select()
+
+    def _finish_rename(self, *, save: bool, refocus: bool = True) -> None:
+        conversation_id, self._renaming = self._renaming, None
+        field = self._list.querySelector(".conversation-title-input")
+        value = str(field.value) if field else ""
+        if self._listed is not None:
+            self._render(self._listed)
+        if save and conversation_id is not None and value.strip() and self._intents is not None:
+            self._intents.rename(conversation_id, value)
+        if refocus:
+            self._focus_input()

@@ -1,0 +1,158 @@
+"""A small stand-in for the page, so widgets (app/ui) run in CPython.
+
+It is the part of `app.browser.dom.Dom` and of DOM elements that the widgets use, and no more:
+elements with attributes, text, children and a few properties, selectors by test id, class,
+tag and attribute, listeners that tests fire by hand, and frames that run when told.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+_SELECTOR = re.compile(
+    r"^(?P<tag>[a-z]+)?(?:\.(?P<cls>[\w-]+))?(?:\[(?P<attr>[\w-]+)(?:=\"(?P<value>[^\"]*)\")?\])?$"
+)
+
+
+class FakeElement:
+    def __init__(self, tag: str = "div", **attrs: str) -> None:
+        self.tagName = tag.upper()
+        self.attributes: dict[str, str] = {k.replace("_", "-"): v for k, v in attrs.items()}
+        self.children: list[FakeElement] = []
+        self.parent: FakeElement | None = None
+        self.textContent = ""
+        self.hidden = "hidden" in self.attributes
+        self.disabled = "disabled" in self.attributes
+        self.value = self.attributes.get("value", "")
+        self.style = SimpleNamespace(height="")
+        self.scrollHeight = 100
+        self.scrollTop = 0
+        self.clientHeight = 100
+        self.focused = False
+        self.classList = SimpleNamespace(add=self._add_class)
+
+    def _add_class(self, name: str) -> None:
+        classes = self.attributes.get("class", "").split()
+        self.attributes["class"] = " ".join([*classes, name])
+
+    def setAttribute(self, name: str, value: str) -> None:
+        self.attributes[name] = value
+
+    def getAttribute(self, name: str) -> str | None:
+        return self.attributes.get(name)
+
+    def appendChild(self, child: FakeElement) -> FakeElement:
+        child.parent = self
+        self.children.append(child)
+        return child
+
+    def remove(self) -> None:
+        if self.parent is not None:
+            self.parent.children.remove(self)
+            self.parent = None
+
+    def focus(self) -> None:
+        self.focused = True
+
+    def matches(self, selector: str) -> bool:
+        match = _SELECTOR.match(selector.replace("'", '"'))
+        if match is None:
+            raise ValueError(f"the fake DOM does not understand {selector!r}")
+        tag, cls, attr, value = match.group("tag", "cls", "attr", "value")
+        if tag and self.tagName != tag.upper():
+            return False
+        if cls and cls not in self.attributes.get("class", "").split():
+            return False
+        if attr:
+            if attr not in self.attributes and not (attr == "value" and self.value is not None):
+                return False
+            actual = self.value if attr == "value" else self.attributes.get(attr)
+            if value is not None and actual != value:
+                return False
+        return True
+
+    def walk(self) -> list[FakeElement]:
+        found = []
+        for child in self.children:
+            found.append(child)
+            found.extend(child.walk())
+        return found
+
+    def querySelector(self, selector: str) -> FakeElement | None:
+        return next((e for e in self.walk() if e.matches(selector)), None)
+
+
+class FakeDom:
+    """The page: a body to build into, listeners by (element, event), frames run on demand."""
+
+    def __init__(self) -> None:
+        self.body = FakeElement("body")
+        self.document = SimpleNamespace(
+            body=self.body,
+            querySelector=self.body.querySelector,
+            activeElement=self.body,
+        )
+        self.listeners: dict[tuple[int, str], Callable[[Any], None]] = {}
+        self.frames: list[Callable[[], None]] = []
+        self.hash = "#/chat"
+
+    def add(self, tag: str, testid: str | None = None, **attrs: str) -> FakeElement:
+        element = FakeElement(tag, **attrs)
+        if testid:
+            element.setAttribute("data-testid", testid)
+        self.body.appendChild(element)
+        return element
+
+    def by_testid(self, testid: str, root: FakeElement | None = None) -> FakeElement:
+        found = (root or self.body).querySelector(f'[data-testid="{testid}"]')
+        if found is None:
+            raise LookupError(testid)
+        return found
+
+    def create(self, tag: str, *, testid: str | None = None, text: str | None = None,
+               **attrs: str) -> FakeElement:  # fmt: skip
+        element = FakeElement(tag, **attrs)
+        if testid:
+            element.setAttribute("data-testid", testid)
+        if text is not None:
+            element.textContent = text
+        return element
+
+    def on(self, target: Any, event: str, handler: Callable[[Any], None]) -> None:
+        self.listeners[(id(target), event)] = handler
+
+    def fire(self, target: Any, event: str, **fields: Any) -> SimpleNamespace:
+        """Dispatch a DOM event to the listener on `target`; returns the event."""
+        prevented: list[bool] = []
+        dom_event = SimpleNamespace(
+            target=target,
+            defaultPrevented=False,
+            preventDefault=lambda: prevented.append(True),
+            stopPropagation=lambda: None,
+            shiftKey=False,
+            isComposing=False,
+            **fields,
+        )
+        self.listeners[(id(target), event)](dom_event)
+        dom_event.defaultPrevented = bool(prevented)
+        return dom_event
+
+    def after_frame(self, callback: Callable[[], None]) -> None:
+        self.frames.append(callback)
+
+    def run_frames(self) -> None:
+        frames, self.frames = self.frames, []
+        for callback in frames:
+            callback()
+
+    def set_safe_html(self, element: FakeElement, html: str) -> None:
+        element.textContent = html
+
+    def set_markup(self, element: FakeElement, html: str) -> None:
+        element.textContent = html
+
+    def replace_hash(self, hash_: str) -> None:
+        self.hash = hash_
