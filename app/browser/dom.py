@@ -6,11 +6,12 @@ stable container) and are destroyed with `close()`; the frame scheduler reuses o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
 Element = Any
 Handler = Callable[[Any], None]
@@ -23,6 +24,7 @@ class Dom:
         self._frame_callbacks: list[Callable[[], None]] = []
         self._frame_requested = False
         self._frame_proxy = create_proxy(self._run_frame)
+        self._tasks: set[asyncio.Task[None]] = set()
         # HTML only (no SVG or MathML), keep `target` for links that open a new tab, and refuse
         # what rendered Markdown never needs: inline styles (the CSP's style-src refuses them
         # anyway) and elements that embed, submit or restyle.
@@ -105,6 +107,29 @@ class Dom:
         self._frame_requested = False
         for callback in callbacks:
             callback()
+
+    def later(self, delay_ms: int, callback: Callable[[], None]) -> None:
+        """Run `callback` once after `delay_ms` (its proxy is released when it runs)."""
+        js.setTimeout(create_once_callable(callback), delay_ms)
+
+    def copy_text(self, text: str, done: Callable[[bool], None]) -> None:
+        """Put `text` on the clipboard; `done(True)` once it is there, `done(False)` if the
+        browser refused (no clipboard API, no permission, the page not focused)."""
+        task = asyncio.ensure_future(self._copy_text(text, done))
+        self._tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
+
+    async def _copy_text(self, text: str, done: Callable[[bool], None]) -> None:
+        clipboard = getattr(js.navigator, "clipboard", None)
+        if not clipboard:  # only secure contexts (https, localhost) have one
+            done(False)
+            return
+        try:
+            await clipboard.writeText(text)
+        except JsException:
+            done(False)
+        else:
+            done(True)
 
     def close(self) -> None:
         for target, event, proxy in self._listeners:

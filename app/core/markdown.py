@@ -19,6 +19,12 @@ anything, so the rendered HTML must neither run script nor make the browser fetc
   app/ui/app.css): markdown-it writes `style="text-align:..."`, which the CSP's `style-src`
   refuses when set through innerHTML.
 - Links open in a new tab without an opener or a referrer.
+- A fenced code block whose language Pygments knows is highlighted with token classes (never
+  inline styles, which the CSP refuses) and names its language: `<pre data-language="python">
+  <code class="language-python">`. Pygments is imported only when such a block is first
+  rendered, so start-up never pays for it. Any other block (no language, a language Pygments
+  does not know, or a fence "name" that is not a plain word such as `"><script>`) is escaped
+  text with no `data-language`.
 
 The page passes the result through DOMPurify as well (app/browser/dom.py): defence in depth.
 """
@@ -27,12 +33,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
+from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
@@ -41,6 +47,12 @@ SAFE_SCHEME = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 INLINE_IMAGE = re.compile(r"^data:image/(gif|png|jpeg|webp);", re.IGNORECASE)
 ALIGN_STYLE = re.compile(r"^text-align:(left|center|right)$")
 _LINK_DEPTH = "parlance_link_depth"
+# What may name a fence's language: one short word (`python`, `c++`, `objective-c`, `c#`).
+LANGUAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_+#.-]{0,31}$")
+# Languages highlighted in one message. Each new one imports a Pygments lexer module (a few ms);
+# a reply naming all 900 of Pygments' languages would otherwise block the page for seconds.
+MAX_LANGUAGES = 8
+_LANGUAGES = "parlance_languages"
 
 
 def is_safe_url(url: str) -> bool:
@@ -109,6 +121,78 @@ def _table_cell_open(
     return str(self.renderToken(tokens, idx, options, env))
 
 
+def fence_language(info: str) -> str:
+    """The language a fence's info string names, lower-cased; "" if none or not a plain name."""
+    words = unescapeAll(info).split(maxsplit=1)
+    name = words[0].lower() if words else ""
+    return name if LANGUAGE_NAME.match(name) else ""
+
+
+@cache
+def _known_languages() -> frozenset[str]:
+    """Every alias of Pygments' built-in lexers (imports Pygments' table, no lexer module).
+
+    Checked first because `get_lexer_by_name` searches installed plugins for a name it does
+    not know, which reads every package's metadata: a reply naming thousands of made-up
+    languages would cost seconds.
+    """
+    from pygments.lexers import get_all_lexers
+
+    return frozenset(
+        alias for _name, aliases, *_ in get_all_lexers(plugins=False) for alias in aliases
+    )
+
+
+@lru_cache(maxsize=128)
+def _lexer(language: str) -> Any:
+    """Pygments' lexer for `language`, or None; imports Pygments on the first call."""
+    if language not in _known_languages():
+        return None
+    from pygments.lexers import get_lexer_by_name
+
+    # Keep the text exactly as written: no stripped blank lines, no newline added.
+    return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+
+
+@cache
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    # nowrap: the spans only (the fence rule writes <pre><code>); classes, never style="".
+    return HtmlFormatter(nowrap=True, noclasses=False)
+
+
+@lru_cache(maxsize=64)
+def highlight_code(code: str, language: str) -> str | None:
+    """`code` as HTML spans with Pygments' token classes, or None for an unknown language.
+
+    Cached: while a reply streams, its earlier, finished blocks are rendered again every frame.
+    """
+    lexer = _lexer(language)
+    if lexer is None:
+        return None
+    from pygments import highlight
+
+    return str(highlight(code, lexer, _formatter()))
+
+
+def _fence(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    language = fence_language(token.info)
+    languages = env.setdefault(_LANGUAGES, set())
+    if language not in languages and len(languages) >= MAX_LANGUAGES:
+        language = ""  # shown as plain text: see MAX_LANGUAGES
+    highlighted = highlight_code(token.content, language) if language else None
+    if highlighted is not None:
+        languages.add(language)
+    if highlighted is None:
+        return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
+    return (
+        f'<pre data-language="{escapeHtml(language)}">'
+        f'<code class="language-{escapeHtml(language)}">{highlighted}</code></pre>\n'
+    )
+
+
 @cache
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -119,6 +203,7 @@ def _renderer() -> MarkdownIt:
     md.add_render_rule("image", _image)
     md.add_render_rule("th_open", _table_cell_open)
     md.add_render_rule("td_open", _table_cell_open)
+    md.add_render_rule("fence", _fence)
     return md
 
 

@@ -1,10 +1,14 @@
 """The message list: the open conversation's messages, the reply streaming into it, Regenerate,
-and the empty and not-found states.
+copy buttons, and the empty and not-found states.
 
 Streaming text is coalesced: however many chunks arrive in a frame, each message element is
 written at most once per animation frame, and only that element is touched. The list follows a
 streaming reply only while the reader is at its end; scrolling up stops following and shows
 `jump-latest`, which brings them back.
+
+Every message has a `message-copy` button (its Markdown source) and every rendered code block a
+`code-copy` button (that block's code). The buttons are made here, after the sanitised HTML is
+set, never written into that HTML; one click listener on the list serves them all.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ if TYPE_CHECKING:
 
 # How close to the end (px) still counts as "at the end" for following a reply.
 FOLLOW_SLACK_PX = 48
+# How long a copy button says "Copied" (or "Copy failed").
+COPIED_MS = 1500
+COPY_LABELS = {"code-copy": "Copy code", "message-copy": "Copy message"}
+COPY_BUTTONS = ", ".join(f'[data-testid="{testid}"]' for testid in COPY_LABELS)
 
 
 class MessageList:
@@ -43,19 +51,23 @@ class MessageList:
         self._regenerate = dom.by_testid("regenerate")
         self._jump = dom.by_testid("jump-latest")
         self._elements: dict[str, Element] = {}
+        self._messages: dict[str, Message] = {}  # the newest text of each, for message-copy
         self._dirty: dict[str, Message] = {}
         self._painted: set[str] = set()
         self._following = True
         self._streaming = False
+        self._copies = 0
 
     def bind(self, intents: Intents) -> None:
         self._dom.on(self._regenerate, "click", lambda _e: intents.regenerate())
         self._dom.on(self._jump, "click", lambda _e: self.jump_to_latest())
         self._dom.on(self._list, "scroll", self._scrolled)
+        self._dom.on(self._list, "click", self._clicked)
 
     def handle(self, event: Event) -> None:
         match event:
             case MessageUpdated(message):
+                self._messages[message.id] = message
                 element = self._elements.get(message.id)
                 if element is not None and message.id not in self._painted:
                     # The first text of a reply goes on screen at once; later chunks batch
@@ -73,6 +85,7 @@ class MessageList:
                 self._follow()
             case MessageRemoved(message_id):
                 self._dirty.pop(message_id, None)
+                self._messages.pop(message_id, None)
                 element = self._elements.pop(message_id, None)
                 if element is not None:
                     element.remove()
@@ -81,9 +94,9 @@ class MessageList:
                 self._regenerate.hidden = not can_regenerate
                 if not streaming:
                     self._jump.hidden = True
-            case ConversationOpened(_, messages, created):
+            case ConversationOpened(_, messages, created, refreshed):
                 if not created:
-                    self._show(messages)
+                    self._show(messages, keep_place=refreshed)
                 last = messages[-1] if messages else None
                 self._regenerate.hidden = not (last is not None and last.role == "assistant")
             case ConversationNotFound():
@@ -115,17 +128,24 @@ class MessageList:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def _show(self, messages: tuple[Message, ...]) -> None:
+    def _show(self, messages: tuple[Message, ...], keep_place: bool = False) -> None:
+        """Show these messages, at the end; or, when the same chat is shown again because
+        another tab changed it, where the reader was (still following if they were)."""
+        place = self._list.scrollTop
         for element in self._elements.values():
             element.remove()
         self._elements.clear()
+        self._messages.clear()
         self._dirty.clear()
         self._painted.clear()
         self._not_found.hidden = True
         self._empty.hidden = bool(messages)
         for message in messages:
             self._add(message)
-        self.jump_to_latest()
+        if keep_place and not self._following:
+            self._list.scrollTop = place
+        else:
+            self.jump_to_latest()
 
     def _add(self, message: Message) -> None:
         dom = self._dom
@@ -143,6 +163,17 @@ class MessageList:
             element.appendChild(
                 dom.create("div", testid="message-info", **{"class": "message-info"})
             )
+        actions = dom.create("div", **{"class": "message-actions"})
+        actions.appendChild(
+            dom.create(
+                "button",
+                testid="message-copy",
+                text="Copy",
+                type="button",
+                **{"class": "message-copy", "aria-label": COPY_LABELS["message-copy"]},
+            )
+        )
+        element.appendChild(actions)
         self._list.appendChild(element)
         self._elements[message.id] = element
         self._render(element, message)
@@ -157,6 +188,7 @@ class MessageList:
             self._follow()
 
     def _render(self, element: Element, message: Message) -> None:
+        self._messages[message.id] = message
         content = element.querySelector(".message-content")
         text = message.content
         if message.role == "user":
@@ -169,9 +201,76 @@ class MessageList:
         else:
             # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
             self._dom.set_safe_html(content, render_markdown(text))
+            self._decorate(content)
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
             info = element.querySelector(".message-info")
             info.textContent = describe_reply(message, self._labels)
             info.setAttribute("title", reply_details(message))
+
+    # -- copying --------------------------------------------------------------------------
+
+    def _decorate(self, content: Element) -> None:
+        """Give rendered Markdown what the sanitised HTML may not carry: each `<pre>` a
+        `code-copy` button (no text of its own: its label is CSS, so the message's text stays
+        the reply's text), each table a box that scrolls sideways. Both scroll by keyboard too."""
+        for table in list(content.querySelectorAll("table")):
+            box = self._dom.create("div", tabindex="0", **{"class": "table-scroll"})
+            table.replaceWith(box)
+            box.appendChild(table)
+        for pre in list(content.querySelectorAll("pre")):
+            pre.setAttribute("tabindex", "0")
+            block = self._dom.create("div", **{"class": "code-block"})
+            pre.replaceWith(block)
+            block.appendChild(
+                self._dom.create(
+                    "button",
+                    testid="code-copy",
+                    type="button",
+                    title=COPY_LABELS["code-copy"],
+                    **{"class": "code-copy", "aria-label": COPY_LABELS["code-copy"]},
+                )
+            )
+            block.appendChild(pre)
+
+    def _clicked(self, event: Any) -> None:
+        button = event.target.closest(COPY_BUTTONS) if event.target else None
+        if not button:  # JS null is not None
+            return
+        if button.getAttribute("data-testid") == "code-copy":
+            code = button.closest(".code-block").querySelector("code")
+            text = code_text(str(code.textContent)) if code else ""
+        else:
+            message_id = button.closest('[data-testid="message"]').getAttribute("data-message-id")
+            message = self._messages.get(str(message_id))
+            if message is None:
+                return
+            text = message.content
+        self._dom.copy_text(text, lambda ok: self._copied(button, ok))
+
+    def _copied(self, button: Element, ok: bool) -> None:
+        """Say on the button, briefly, whether the text is on the clipboard."""
+        said = "Copied" if ok else "Copy failed"
+        button.setAttribute("data-copied", "true" if ok else "failed")
+        button.setAttribute("aria-label", said)
+        if button.getAttribute("data-testid") == "message-copy":
+            button.textContent = said
+        self._copies += 1
+        run = self._copies
+        button.setAttribute("data-copy-run", str(run))
+        self._dom.later(COPIED_MS, lambda: self._reset_copy(button, run))
+
+    @staticmethod
+    def _reset_copy(button: Element, run: int) -> None:
+        if button.getAttribute("data-copy-run") != str(run):
+            return  # copied again since: that copy's feedback runs its full time
+        button.removeAttribute("data-copied")
+        button.setAttribute("aria-label", COPY_LABELS[str(button.getAttribute("data-testid"))])
+        if button.getAttribute("data-testid") == "message-copy":
+            button.textContent = "Copy"
+
+
+def code_text(text: str) -> str:
+    """A code block's code as copied: its text without the line break that ends every block."""
+    return text[:-1] if text.endswith("\n") else text

@@ -8,13 +8,17 @@ which scheme a browser would see in each URL after its own normalisation.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
+from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from app.core.conversations import Conversation
-from app.core.markdown import render_markdown
+from app.core.markdown import MAX_LANGUAGES, render_markdown
 from app.ui.sidebar import sidebar_markup
 
 # What rendered Markdown may contain; anything else means raw HTML got through.
@@ -24,6 +28,7 @@ MARKDOWN_TAGS = {
     "img", "span",
 }  # fmt: skip
 LINK_SCHEMES = {"http", "https", "mailto"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Elements(HTMLParser):
@@ -70,7 +75,105 @@ def test_markdown_renders_emphasis_lists_and_code_blocks() -> None:
     html = render_markdown("It adds **two** numbers:\n\n- a\n- b\n\n```python\nx = 1 < 2\n```")
     assert "<strong>two</strong>" in html
     assert "<li>a</li>" in html
-    assert '<pre><code class="language-python">x = 1 &lt; 2\n</code></pre>' in html
+    assert '<pre data-language="python"><code class="language-python">' in html
+    assert code_of(html) == "x = 1 < 2\n"
+
+
+def text_of(html: str) -> str:
+    """The markup with the highlighting spans taken out (what the code reads as)."""
+    return re.sub(r'<span class="[\w ]+">|</span>', "", html)
+
+
+def code_of(html: str) -> str:
+    """The text of the first code block, as a browser shows it."""
+    inner = text_of(html).split("<code", 1)[1].split(">", 1)[1].split("</code>")[0]
+    return unescape(inner)
+
+
+def test_a_fenced_block_in_a_known_language_is_highlighted_with_token_classes() -> None:
+    html = render_markdown("```python\ndef add(a, b):\n    return a + b\n```")
+    elements = assert_inert(html)
+    assert elements.tags("pre") == [{"data-language": "python"}]
+    assert elements.tags("code") == [{"class": "language-python"}]
+    assert '<span class="k">def</span>' in html and '<span class="nf">add</span>' in html
+    assert {s["class"] for s in elements.tags("span")} >= {"k", "nf", "n", "p", "o"}
+    assert code_of(html) == "def add(a, b):\n    return a + b\n"
+    assert "style" not in html
+
+
+def test_the_language_is_the_first_word_of_the_fence_in_lower_case() -> None:
+    html = render_markdown("```JavaScript {linenos}\nconst x = 1;\n```")
+    assert html.startswith('<pre data-language="javascript"><code class="language-javascript">')
+    assert '<span class="kd">const</span>' in html
+
+
+def test_code_is_kept_exactly_as_written_blank_lines_and_all() -> None:
+    code = "\n\n  x = '<b>' & \"y\"\n\n\tz\n"
+    assert code_of(render_markdown(f"```python\n{code}```")) == code
+
+
+@pytest.mark.parametrize(
+    "fence",
+    ["```", "```nosuchlanguage", "```\"><script>alert(1)</script>",
+     '```"><img src=x onerror=alert(1)>', '```python"', "```py<script>", "```" + "a" * 40],
+)  # fmt: skip
+def test_a_block_without_a_known_language_is_escaped_text_without_a_language(fence: str) -> None:
+    html = render_markdown(f"{fence}\n<b>x</b> = 1\n```")
+    elements = assert_inert(html)
+    assert elements.found == [("pre", {}), ("code", {})], html
+    assert "&lt;b&gt;x&lt;/b&gt; = 1" in html
+    assert "data-language" not in html and "<script" not in html
+
+
+HIGHLIGHT_SAMPLES = {
+    "python": '@decorator\nclass A(B):\n    """doc"""\n    x: int = 0x1F  # note\n',
+    "javascript": "const re = /a+/g; let s = `t${x}`; // c\n",
+    "html": '<div class="a" style="color: red" onclick="x()">&amp;</div>\n',
+    "css": "a { color: red !important; }\n",
+    "diff": "+ added\n- removed\n@@ -1 +1 @@\n",
+    "bash": 'echo "$HOME" | grep -v x\n',
+    "json": '{"a": [1, true, null]}\n',
+    "sql": "SELECT * FROM t WHERE a = 'x';\n",
+}
+
+
+@pytest.mark.parametrize(("language", "code"), HIGHLIGHT_SAMPLES.items())
+def test_highlighting_writes_classes_never_a_style_attribute(language: str, code: str) -> None:
+    html = render_markdown(f"```{language}\n{code}```")
+    elements = assert_inert(html)  # no style attribute on any element
+    assert elements.tags("pre") == [{"data-language": language}]
+    assert elements.tags("span") and all(set(s) == {"class"} for s in elements.tags("span"))
+    assert code_of(html) == code
+
+
+def test_inline_code_and_indented_blocks_are_not_highlighted() -> None:
+    html = render_markdown("Use `print(x)` here.\n\n    indented = True\n")
+    assert "<code>print(x)</code>" in html
+    assert "<pre><code>indented = True\n</code></pre>" in html
+
+
+def test_a_reply_naming_hundreds_of_languages_highlights_a_few_and_stays_fast() -> None:
+    names = ["python", "javascript", "rust", "go", "c", "cpp", "java", "ruby", "php", "perl"]
+    many = "".join(f"```{name}\nx = 1\n```\n" for name in names * 3)
+    made_up = "".join(f"```lang{i}\nx = 1\n```\n" for i in range(3000))
+    started = time.perf_counter()
+    html = render_markdown(many + made_up)
+    assert time.perf_counter() - started < 10
+    languages = [pre.get("data-language") for pre in assert_inert(html).tags("pre")]
+    assert set(languages) - {None} == set(names[:MAX_LANGUAGES])
+    assert languages.count(None) == 3000 + 3 * (len(names) - MAX_LANGUAGES)
+
+
+def test_pygments_is_imported_only_once_a_block_names_a_language() -> None:
+    code = """
+import sys
+from app.core.markdown import MAX_LANGUAGES, render_markdown
+render_markdown("# Title\\n\\n```\\nplain\\n```\\n\\n`x` and ```inline```")
+assert "pygments" not in sys.modules, "Pygments imported before any block named a language"
+render_markdown("```python\\nx = 1\\n```")
+assert "pygments" in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_raw_html_in_markdown_is_escaped_as_text() -> None:
