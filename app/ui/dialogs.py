@@ -1,8 +1,9 @@
 """Questions to the user, in a native modal `<dialog>`.
 
-`showModal()` makes the rest of the page inert (focus stays in the dialog), Escape closes it
-as a "no", and the dialog names what it acts on. One dialog serves every question; the answer
-goes to the callback of the question that opened it.
+`showModal()` makes the rest of the page inert, Escape closes it as a "no", and the dialog names
+what it acts on. Tab and Shift+Tab cycle between its buttons: a native modal dialog lets focus
+leave for the browser's own toolbar after its last button. One dialog serves every question;
+the answer goes to the callback of the question that opened it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class ConfirmDialog:
 
     def bind(self, intents: Intents) -> None:
         self._dom.on(self._dialog, "close", self._closed)
+        self._dom.on(self._dialog, "keydown", self._key)
+
+    def _key(self, event: Any) -> None:
+        if event.key != "Tab":
+            return
+        first, last = self._cancel, self._confirm
+        active = self._dom.document.activeElement
+        if event.shiftKey and active == first:
+            event.preventDefault()
+            last.focus()
+        elif not event.shiftKey and active == last:
+            event.preventDefault()
+            first.focus()
 
     def handle(self, event: Event) -> None:
         pass

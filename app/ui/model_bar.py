@@ -2,8 +2,9 @@
 open chat's last reply figures; plus what the engine holds, as attributes on the app root.
 
 The status shows the model the open chat wants; each model's latest lifecycle event is kept, so
-switching chats shows at once where its model stands. The figures belong to the open chat: they
-come from its last reply's record, never from another chat's reply.
+switching chats shows at once where its model stands. It is not a live region (its text counts
+bytes on every progress event): app/ui/announcer.py says each change of state once. The figures
+belong to the open chat: they come from its last reply's record, never from another chat's reply.
 """
 
 from __future__ import annotations
@@ -134,7 +135,9 @@ class ModelBar:
             progress.max = event.total_bytes
             progress.value = event.loaded_bytes
             progress.hidden = False
-            label += f" {format_bytes(event.loaded_bytes)} / {format_bytes(event.total_bytes)}"
+            amount = f"{format_bytes(event.loaded_bytes)} / {format_bytes(event.total_bytes)}"
+            progress.setAttribute("aria-valuetext", amount.replace(" / ", " of "))
+            label += f" {amount}"
         elif event.state in ("ready", "failed", "canceled", "idle"):
             progress.hidden = True
         self._status_text.textContent = label

@@ -8,11 +8,12 @@ One delegated listener per event type serves the whole list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from app.core.conversations import Conversation
+from app.core.conversations import Conversation, is_blank
 from app.core.events import ConversationsListed, Event
 
 from .dialogs import ConfirmDialog
@@ -42,9 +43,16 @@ def sidebar_markup(conversations: Iterable[Conversation], current_id: str | None
 
 
 class Sidebar:
-    def __init__(self, dom: Dom, dialog: ConfirmDialog) -> None:
+    def __init__(
+        self,
+        dom: Dom,
+        dialog: ConfirmDialog,
+        return_focus: Callable[[], None] | None = None,
+    ) -> None:
         self._dom = dom
         self._dialog = dialog
+        # Where focus goes after a rename or a delete (the view's choice: the chat input).
+        self._return_focus = return_focus or self._focus_input
         self._list = dom.by_testid("conversation-list")
         self._new_chat = dom.by_testid("new-chat")
         self._listed: ConversationsListed | None = None
@@ -94,7 +102,7 @@ class Sidebar:
             text="The conversation and all its messages are deleted from this browser.",
             confirm_label="Delete",
             on_yes=lambda: intents.delete(conversation_id),
-            after=self._focus_input,
+            after=self._return_focus,
         )
 
     def _focus_input(self) -> None:
@@ -137,9 +145,18 @@ class Sidebar:
         conversation_id, self._renaming = self._renaming, None
         field = self._list.querySelector(".conversation-title-input")
         value = str(field.value) if field else ""
+        save = save and conversation_id is not None and not is_blank(value)
+        if save and self._listed is not None:
+            # Show the new title at once (as core will store it), not the old one until then.
+            title = " ".join(value.split())
+            renamed = tuple(
+                replace(c, title=title) if c.id == conversation_id else c
+                for c in self._listed.conversations
+            )
+            self._listed = replace(self._listed, conversations=renamed)
         if self._listed is not None:
             self._render(self._listed)
-        if save and conversation_id is not None and value.strip() and self._intents is not None:
+        if save and conversation_id is not None and self._intents is not None:
             self._intents.rename(conversation_id, value)
         if refocus:
-            self._focus_input()
+            self._return_focus()

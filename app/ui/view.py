@@ -3,7 +3,8 @@
 Core's events come in through `handle`, which hands each to every widget; each widget renders
 the events it cares about and turns its own DOM events into intents (app/ui/intents.py). The
 view itself owns only what spans widgets: the address bar's hash for a chat just created or
-deleted elsewhere, the page-wide Escape key, and the ready state of the app root.
+deleted elsewhere, the page-wide Escape key, where focus goes after a rename or a delete, and
+the ready state of the app root.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from app.core.catalog import Catalog
 from app.core.events import ConversationOpened, Event, OpenConversationDeleted
 from app.core.routes import chat_hash
 
+from .announcer import Announcer
 from .banner import ErrorBanner
 from .composer import Composer
 from .dialogs import ConfirmDialog
+from .drawer import Drawer
 from .intents import Intents, Widget
 from .messages import MessageList
 from .model_bar import ModelBar
@@ -36,14 +39,18 @@ class ChatView:
         self.composer = Composer(dom)
         self.messages = MessageList(dom, labels)
         self.model_bar = ModelBar(dom, catalog)
-        self.sidebar = Sidebar(dom, self.dialog)
+        self.drawer = Drawer(dom)
+        self.sidebar = Sidebar(dom, self.dialog, return_focus=self._focus_input)
+        self.announcer = Announcer(dom, labels)
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
             self.sidebar,
+            self.drawer,  # before the composer: it un-inerts <main> before focus goes there
             self.messages,
             self.composer,
             self.dialog,
+            self.announcer,
         ]
         self._intents: Intents | None = None
 
@@ -63,11 +70,19 @@ class ChatView:
             widget.handle(event)
 
     def _key(self, event: Any) -> None:
-        # Escape stops a streaming reply; an open dialog or a rename takes Escape first.
+        # Escape closes the drawer, else stops a streaming reply; an open dialog (natively) or a
+        # rename (which prevents the default) takes Escape first.
         if event.key != "Escape" or event.defaultPrevented or self.dialog.is_open:
             return
-        if self.composer.streaming:
+        if self.drawer.is_open:
+            self.drawer.close()
+        elif self.composer.streaming:
             self.composer.stop()
+
+    def _focus_input(self) -> None:
+        """After a rename or a delete the user goes back to writing, on a phone too."""
+        self.drawer.close(return_focus=False)
+        self._dom.by_testid("chat-input").focus()
 
     def show_error(self, text: str) -> None:
         self.banner.show(text)
