@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test serve-deps local-models test-deps vendor lint typecheck unit e2e chromium clean \
-	tiny-models real-model real-model-check bench
+	tiny-models real-model real-model-check bench screenshots
 
 run: serve-deps
 	$(PYTHON) tools/serve.py --port $(PORT)
@@ -99,6 +99,10 @@ real-model-check: real-model node_modules/.package-lock.json
 $(VENV)/.stamp-bench: $(VENV)/.stamp
 	$(VPY) -m pip install --quiet -e '.[dev,bench]'
 	@touch $@
+
+# -- README screenshots from the real app (docs/screenshots/*.png) ----------------------------
+screenshots: test-deps
+	$(VPY) tools/screenshots.py
 
 bench: test-deps $(VENV)/.stamp-bench real-model
 	cd bench && ../$(VPY) suite.py && ../$(VPY) tabs.py

@@ -70,7 +70,20 @@ function watchStart() {
   ready.observe(document.querySelector('[data-testid="app"]'), { attributes: true });
 }
 
+// Enter before Python is ready: keep the text (no newline) and ask the composer to send it once
+// it is ready (app/ui/composer.py reads data-send-when-ready).
+function holdEarlyEnter() {
+  const input = document.querySelector('[data-testid="chat-input"]');
+  input?.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (document.querySelector(READY)) return;
+    event.preventDefault();
+    if (input.value.trim()) input.dataset.sendWhenReady = "true";
+  });
+}
+
 watchStart();
+holdEarlyEnter();
 const problem = storageProblem();
 if (problem) {
   const fake = await import("../vendor/fake-indexeddb/index.js");

@@ -51,6 +51,8 @@ class ModelEntry:
     source: Source
     dtype: str | Mapping[str, str] | None = None
     generation: Mapping[str, Any] = field(default_factory=dict)
+    # The download size in bytes, when the catalog says (shown before a download starts).
+    bytes: int | None = None
 
     def dtype_for(self, device: Device) -> str | None:
         """The dtype to load on `device` (None lets transformers.js pick its default)."""
@@ -69,6 +71,8 @@ class Catalog:
     default: str
     presets: Mapping[str, tuple[str, ...]]
     models: tuple[ModelEntry, ...]
+    # The model offered first to someone with no usable model yet (the welcome panel).
+    recommended: str | None = None
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models if m.id == model_id), None)
@@ -139,12 +143,18 @@ def _parse_entry(raw: Any, index: int) -> ModelEntry:
         low is None or high is None or low <= high,
         f"{model_id}: generation.min_new_tokens is more than max_new_tokens",
     )
+    size = raw.get("bytes")
+    _require(
+        size is None or (isinstance(size, int) and not isinstance(size, bool) and size > 0),
+        f"{model_id}: bytes must be a positive whole number",
+    )
     return ModelEntry(
         id=model_id,
         label=str(raw.get("label") or model_id),
         source=source,
         dtype=dict(dtype) if isinstance(dtype, dict) else dtype,
         generation=dict(generation),
+        bytes=size,
     )
 
 
@@ -170,7 +180,12 @@ def parse_catalog(raw: Any) -> Catalog:
     _require(
         default in presets or default in ids, f"default {default!r} is neither a preset nor a model"
     )
-    return Catalog(default=default, presets=presets, models=models)
+    recommended = raw.get("recommended")
+    _require(
+        recommended is None or recommended in ids,
+        f"recommended {recommended!r} is not a model of the catalog",
+    )
+    return Catalog(default=default, presets=presets, models=models, recommended=recommended)
 
 
 # What the page runs with when no catalog can be read: stored chats stay readable, and a reply

@@ -355,6 +355,10 @@ class Chat(Targeting, TabSync):
         entry = self.choice.resolve(target)
         if entry is None:
             name = target or self.choice.catalog.default or "a model"
+            if name in self.choice.catalog.presets:
+                raise ModelLoadError(
+                    name, "none of its models is downloaded yet; pick one in the model list"
+                )
             raise ModelLoadError(name, "this model is not in the catalog")
         try:
             await self._answering.reply(

@@ -44,6 +44,14 @@ class TargetChanged:
 
 
 @dataclass(frozen=True)
+class ModelsUsable:
+    """The catalog models usable now without a download (local files present, or in the
+    browser's cache): the picker asks before a download, the welcome panel shows without one."""
+
+    model_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
 class EngineChanged:
     """What the engine holds: the resident model and how many loads it has started."""
 
@@ -129,6 +137,7 @@ class OpenConversationDeleted:
 
 Event = (
     ModelStatusChanged
+    | ModelsUsable
     | ModelWanted
     | TargetChanged
     | EngineChanged

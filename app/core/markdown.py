@@ -193,6 +193,17 @@ def _fence(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
     )
 
 
+def _heading(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A reply's headings sit under the page's own: `#` becomes h3, and so on down to h6 (the
+    page has one h1, and h2 is for its sections)."""
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + 2, 6)
+    token.tag = f"h{level}"
+    return str(self.renderToken(tokens, idx, options, env))
+
+
 @cache
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -204,6 +215,8 @@ def _renderer() -> MarkdownIt:
     md.add_render_rule("th_open", _table_cell_open)
     md.add_render_rule("td_open", _table_cell_open)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("heading_open", _heading)
+    md.add_render_rule("heading_close", _heading)
     return md
 
 

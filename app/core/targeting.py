@@ -16,7 +16,7 @@ import contextlib
 from .catalog import ModelEntry
 from .conversations import Conversation
 from .errors import LoadCanceled, ParlanceError
-from .events import ErrorRaised, EventSink, ModelWanted, TargetChanged
+from .events import ErrorRaised, EventSink, ModelsUsable, ModelWanted, TargetChanged
 from .loader import ModelLoader
 from .ports import ConversationChange, LoadedModel, Store
 from .tabs import Broadcast, ConversationChanged
@@ -80,6 +80,7 @@ class Targeting:
     async def refresh_availability(self) -> None:
         """Check which models are usable now, and show what the default resolves to."""
         await self.choice.refresh()
+        self._emit(ModelsUsable(self.choice.usable_ids))
         self._announce_target()
 
     def _queue_target_model(self) -> None:
@@ -101,5 +102,8 @@ class Targeting:
     async def _request(self, entry: ModelEntry) -> LoadedModel:
         self._emit(ModelWanted(entry.id))
         loaded = await self._loader.request(entry)
-        self.choice.mark_usable(entry.id)
+        if not self.choice.is_usable(entry):
+            self.choice.mark_usable(entry.id)
+            self._emit(ModelsUsable(self.choice.usable_ids))
+            self._announce_target()  # the default may resolve to it now
         return loaded

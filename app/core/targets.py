@@ -37,6 +37,13 @@ class ModelChoice:
         if self._usable is not None:
             self._usable.add(model_id)
 
+    @property
+    def usable_ids(self) -> frozenset[str]:
+        """The models known usable now (every catalog model until checked)."""
+        if self._usable is None:
+            return frozenset(m.id for m in self.catalog.models)
+        return frozenset(self._usable)
+
     def is_usable(self, entry: ModelEntry) -> bool:
         return self._usable is None or entry.id in self._usable
 
@@ -51,11 +58,8 @@ class ModelChoice:
         return self.catalog.resolve(target, usable=self.is_usable)
 
     def describe(self, target: str | None) -> str:
-        """What a target means, for people: the name and what it resolves to."""
+        """What a target means, for people: the model it resolves to, by its label."""
         entry = self.resolve(target)
-        name = target or self.catalog.default
         if entry is None:
-            return f"{name} (unavailable)"
-        if name == entry.id:
-            return entry.label
-        return f"{name}: {entry.label}"
+            return "no model downloaded yet"
+        return entry.label

@@ -73,6 +73,10 @@ class Composer:
         self._ready = True
         self._send.disabled = self._elsewhere
         self.autogrow()
+        # Enter pressed before Python was ready (app/boot.js held it): send it now.
+        if self._input.getAttribute("data-send-when-ready"):
+            self._input.removeAttribute("data-send-when-ready")
+            self._submit()
 
     def _submit(self) -> None:
         text = str(self._input.value)
@@ -80,6 +84,7 @@ class Composer:
         if is_blank(text) or busy or self._intents is None:
             return  # the text stays in the input
         self._submitting = True
+        self._show_busy()
         self._input.value = ""
         self.autogrow()
         self._input.focus()
@@ -94,6 +99,7 @@ class Composer:
             case StreamingChanged(streaming):
                 was_streaming, self._streaming = self._streaming, streaming
                 self._submitting = False
+                self._show_busy()
                 self._stop.hidden = not streaming
                 self._stop.disabled = not streaming
                 self._send.hidden = streaming
@@ -106,6 +112,7 @@ class Composer:
                 self._note.hidden = not active
             case ErrorRaised(_, unsent) if unsent is not None:
                 self._submitting = False
+                self._show_busy()
                 if is_blank(str(self._input.value)):
                     self._input.value = unsent  # nothing the user typed is lost
                     self.autogrow()
@@ -113,6 +120,11 @@ class Composer:
                 self._input.focus()
             case ConversationNotFound():
                 pass
+
+    def _show_busy(self) -> None:
+        """`data-busy` on the composer: from Enter until the turn ends or is refused."""
+        busy = self._submitting or self._streaming
+        self._form.setAttribute("data-busy", "true" if busy else "false")
 
     def _stop_had_focus(self) -> bool:
         active = self._dom.document.activeElement

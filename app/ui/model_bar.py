@@ -34,7 +34,7 @@ STATE_LABELS = {
     "idle": "No model loaded",
     "queued": "Queued",
     "downloading": "Downloading",
-    "compiling": "Compiling",
+    "compiling": "Preparing",
     "ready": "Ready",
     "failed": "Failed",
     "canceled": "Canceled",

@@ -24,6 +24,7 @@ from .intents import Intents, Widget
 from .messages import MessageList
 from .model_bar import ModelBar
 from .sidebar import Sidebar
+from .welcome import ModelGate, Welcome
 
 if TYPE_CHECKING:
     from app.browser.dom import Dom
@@ -42,12 +43,16 @@ class ChatView:
         self.drawer = Drawer(dom)
         self.sidebar = Sidebar(dom, self.dialog, return_focus=self._focus_input)
         self.announcer = Announcer(dom, labels)
+        self.gate = ModelGate(dom, catalog, self.dialog)
+        self.welcome = Welcome(dom, catalog)
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
             self.sidebar,
             self.drawer,  # before the composer: it un-inerts <main> before focus goes there
             self.messages,
+            self.welcome,
+            self.gate,
             self.composer,
             self.dialog,
             self.announcer,
@@ -56,8 +61,9 @@ class ChatView:
 
     def bind(self, intents: Intents) -> None:
         self._intents = intents
+        gated = self.gate.wrap(intents)  # the picker asks before it starts a download
         for widget in self._widgets:
-            widget.bind(intents)
+            widget.bind(gated if widget is self.model_bar else intents)
         self._dom.on(self._dom.document, "keydown", self._key)
 
     def handle(self, event: Event) -> None:

@@ -40,7 +40,7 @@ def ask_new_chat(chat: ChatPage, text: str) -> str:
 
 
 def test_a_conversation_and_its_messages_come_back_after_a_reload(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     hi = canned("tiny-chat-a", "hi")
     chat.ask("hi")
     chat.ask("Write code")
@@ -60,7 +60,7 @@ def test_a_conversation_and_its_messages_come_back_after_a_reload(page: Page) ->
 
 
 def test_conversations_are_ordered_by_their_latest_message(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     first = ask_new_chat(chat, "hi")
     second = ask_new_chat(chat, "What is the capital of France?")
     expect(chat.items()).to_have_count(2)
@@ -75,13 +75,13 @@ def test_conversations_are_ordered_by_their_latest_message(page: Page) -> None:
 
 
 def test_a_long_first_message_titles_the_chat_cut_at_a_word(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.ask("Explain quantum entanglement to a child")
     expect(page.get_by_test_id("conversation-title")).to_have_text("Explain quantum...")
 
 
 def test_rename_saves_on_enter_cancels_on_escape_and_keeps_the_order(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     older = ask_new_chat(chat, "hi")
     newer = ask_new_chat(chat, "Write code")
     item = chat.item(older)
@@ -103,7 +103,7 @@ def test_rename_saves_on_enter_cancels_on_escape_and_keeps_the_order(page: Page)
 
 
 def test_delete_removes_the_conversation_and_its_messages(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     keep = ask_new_chat(chat, "hi")
     doomed = ask_new_chat(chat, "Write code")
     assert chat.stored_message_count(doomed) == 2
@@ -115,7 +115,7 @@ def test_delete_removes_the_conversation_and_its_messages(page: Page) -> None:
     expect(chat.messages).to_have_count(0)
     assert chat.stored_message_count(doomed) == 0
     assert chat.stored_message_count(keep) == 2
-    page.goto(f"?device=wasm#/chat/{doomed}")
+    page.goto(f"?device=wasm&catalog=models/test-catalog.json#/chat/{doomed}")
     expect(page.get_by_test_id("not-found")).to_be_visible()
 
 
@@ -180,7 +180,7 @@ def test_a_reload_mid_reply_keeps_the_user_message_and_part_of_the_reply(
 
 
 def test_hostile_markup_in_messages_and_replies_never_runs(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     hostile = "<img src=x onerror=window.__pwned=1> and [x](javascript:window.__pwned=1)"
     chat.ask(hostile)
     conversation_id = chat.conversation_id()
@@ -226,7 +226,7 @@ def test_a_store_that_refuses_shows_an_error_and_the_chat_stays_usable(page: Pag
           }
         })()"""
     )
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     saved = ask_new_chat(chat, "hi")
     page.evaluate("window.__diskFull = true")
     chat.send("Write code")
@@ -237,13 +237,13 @@ def test_a_store_that_refuses_shows_an_error_and_the_chat_stays_usable(page: Pag
     chat.ask("What is the capital of France?")
     page.reload()
     page.wait_for_selector('[data-testid=app][data-ready="true"]')
-    page.goto(f"?device=wasm#/chat/{saved}")
+    page.goto(f"?device=wasm&catalog=models/test-catalog.json#/chat/{saved}")
     expect(chat.messages.first.get_by_test_id("message-content")).to_have_text("hi")
     assert chat.stored_message_count(saved) >= 2
 
 
 def test_each_reply_shows_its_model_speed_and_duration(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     reply = chat.ask("hi")
     info = reply.get_by_test_id("message-info")
     expect(info).to_contain_text("Tiny Chat A")
@@ -254,7 +254,7 @@ def test_each_reply_shows_its_model_speed_and_duration(page: Page) -> None:
 
 
 def test_the_input_grows_with_its_content_and_shrinks_after_sending(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     one_line = chat.input.bounding_box()
     chat.input.fill("")
     for line in ["one", "two", "three", "four"]:

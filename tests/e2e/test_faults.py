@@ -100,7 +100,7 @@ def test_deleting_the_chat_that_is_replying_deletes_it_for_good(
 
 def test_a_regenerate_on_a_full_disk_keeps_the_stored_reply(page: Page) -> None:
     page.add_init_script(FULL_DISK)
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     first = chat.content(chat.ask("hi"))
     cid = chat.conversation_id()
     page.evaluate("window.__diskFull = true")
@@ -138,7 +138,7 @@ def test_a_reply_that_cannot_be_stored_is_never_shown_as_done(
 
 def test_a_chat_with_an_interrupted_reply_opens_even_when_writes_fail(page: Page) -> None:
     page.add_init_script(FULL_DISK)
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.seed(
         [{"id": "c1", "title": "Cut off", "model": None, "createdAt": 1, "updatedAt": 2}],
         [
@@ -149,7 +149,7 @@ def test_a_chat_with_an_interrupted_reply_opens_even_when_writes_fail(page: Page
         ],
     )  # fmt: skip
     page.evaluate("window.__diskFull = true")
-    page.goto("?device=wasm#/chat/c1")
+    page.goto("?device=wasm&catalog=models/test-catalog.json#/chat/c1")
     expect(chat.messages).to_have_count(2)
     expect(chat.reply()).to_have_attribute("data-status", "stopped")
     assert "stopped" in banner(page)
@@ -166,7 +166,7 @@ def no_indexeddb(page: Page) -> None:
 
 def test_without_indexeddb_the_app_starts_says_so_and_chats_in_memory(page: Page) -> None:
     no_indexeddb(page)
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     assert "will not be kept" in banner(page)
     assert chat.content(chat.ask("hi")) == canned("tiny-chat-a", "hi")["answer"]
     expect(chat.items()).to_have_count(1)
@@ -177,7 +177,7 @@ def test_an_indexeddb_that_refuses_to_open_still_lets_the_app_start(page: Page) 
         "IDBFactory.prototype.open = function () {"
         " throw new DOMException('The operation is insecure.', 'SecurityError'); }"
     )
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     text = banner(page)
     assert "refuses to open IndexedDB" in text and "will not be kept" in text
     chat.ask("hi")
@@ -191,7 +191,7 @@ def test_a_database_that_never_opens_is_reported_within_seconds(page: Page) -> N
         return {};  // a request whose events never fire
       };
     })()""")
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     assert "did not open within 5 seconds" in banner(page)
     chat.ask("hi")
 
@@ -205,7 +205,7 @@ def test_a_start_that_fails_before_python_runs_says_what_failed(
     page = context.new_page()
     # Python's standard library missing from the site: Pyodide cannot start.
     page.route("**/python_stdlib.zip", lambda route: route.fulfill(status=404, body="gone"))
-    page.goto("?device=wasm#/chat")
+    page.goto("?device=wasm&catalog=models/test-catalog.json#/chat")
     expect(page.get_by_test_id("error")).to_contain_text("Parlance could not start")
     expect(page.get_by_test_id("error")).to_contain_text("ExitStatus")
     expect(page.locator(".boot-note")).to_have_text("Parlance could not start.")
@@ -214,7 +214,7 @@ def test_a_start_that_fails_before_python_runs_says_what_failed(
 
 
 def seed_one_chat(chat: ChatPage) -> None:
-    chat.open("?device=wasm#/chat")
+    chat.open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.seed(
         [{"id": "kept", "title": "Kept chat", "model": None, "createdAt": 1, "updatedAt": 1}],
         [{"id": "m", "conversationId": "kept", "role": "user", "content": "still here",
@@ -255,7 +255,7 @@ def test_a_catalog_from_another_origin_or_a_data_url_is_refused(page: Page) -> N
 
 
 def test_a_second_enter_at_once_keeps_its_text_in_the_input(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     page.evaluate("""() => {
       const input = document.querySelector('[data-testid=chat-input]');
       const enter = () => input.dispatchEvent(
@@ -272,7 +272,7 @@ def test_a_second_enter_at_once_keeps_its_text_in_the_input(page: Page) -> None:
 
 
 def test_invisible_input_sends_nothing(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.send("\u200b\u200b ")
     chat.send("hi")
     chat.wait_reply_finished()
@@ -281,7 +281,7 @@ def test_invisible_input_sends_nothing(page: Page) -> None:
 
 
 def test_malformed_stored_records_do_not_hide_their_conversation(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.seed(
         [{"id": "odd", "title": "Odd records", "model": None, "createdAt": 5}],  # no updatedAt
         [
@@ -306,7 +306,7 @@ def test_malformed_stored_records_do_not_hide_their_conversation(page: Page) -> 
 
 
 def test_a_message_too_long_for_the_model_is_refused_and_the_chat_goes_on(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.input.fill("x" * 1_000_000)
     chat.input.press("Enter")
     expect(chat.reply()).to_have_attribute("data-status", "error")
@@ -315,7 +315,7 @@ def test_a_message_too_long_for_the_model_is_refused_and_the_chat_goes_on(page: 
 
 
 def test_a_history_longer_than_the_window_is_trimmed_and_the_reply_says_so(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     long_text = " ".join(f"word{i}" for i in range(3000))
     chat.seed(
         [{"id": "long", "title": "Long", "model": None, "createdAt": 1, "updatedAt": 2}],
@@ -326,21 +326,21 @@ def test_a_history_longer_than_the_window_is_trimmed_and_the_reply_says_so(page:
              "createdAt": 2, "status": "done", "metadata": {"model": MODEL_A}},
         ],
     )  # fmt: skip
-    chat.open("?device=wasm#/chat/long")
+    chat.open("?device=wasm&catalog=models/test-catalog.json#/chat/long")
     reply = chat.ask("hi")
     assert chat.content(reply) == canned("tiny-chat-a", "hi")["answer"]
     expect(reply.get_by_test_id("message-info")).to_contain_text("2 earlier messages left out")
 
 
 def test_a_huge_stored_reply_opens_as_plain_text(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     huge = "[" * 1_000_000  # the worst case for a Markdown parser
     chat.seed(
         [{"id": "big", "title": "Big", "model": None, "createdAt": 1, "updatedAt": 1}],
         [{"id": "r", "conversationId": "big", "role": "assistant", "content": huge,
           "createdAt": 1, "status": "done", "metadata": {"model": MODEL_A}}],
     )  # fmt: skip
-    chat.open("?device=wasm#/chat/big")
+    chat.open("?device=wasm&catalog=models/test-catalog.json#/chat/big")
     content = chat.reply().get_by_test_id("message-content")
     expect(content).to_have_class("message-content plain-text")
     assert len(chat.content(chat.reply())) == 1_000_000

@@ -25,12 +25,12 @@ def test_the_shell_paints_before_python_is_ready(page: Page) -> None:
 
 
 def test_an_empty_hash_goes_to_a_new_chat(page: Page) -> None:
-    ChatPage(page).open("")
+    ChatPage(page).open("?catalog=models/test-catalog.json")
     expect_route(page, r"#/chat$")
 
 
 def test_a_reply_streams_from_tiny_chat_a_on_wasm(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     expect(chat.app).to_have_attribute("data-device", "wasm")
     story = canned("tiny-chat-a", "story")
     chat.record_stream()
@@ -46,7 +46,7 @@ def test_a_reply_streams_from_tiny_chat_a_on_wasm(page: Page) -> None:
 
 
 def test_the_trained_answers_come_back_word_for_word(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     for case_id in ["hi", "capital"]:
         case = canned("tiny-chat-a", case_id)
         reply = chat.ask(case["messages"][-1]["content"])
@@ -57,7 +57,7 @@ def test_the_trained_answers_come_back_word_for_word(page: Page) -> None:
 
 
 def test_a_reply_streams_on_webgpu(webgpu_page: Page) -> None:
-    chat = ChatPage(webgpu_page).open("#/chat")
+    chat = ChatPage(webgpu_page).open("?catalog=models/test-catalog.json#/chat")
     expect(chat.app).to_have_attribute("data-device", "webgpu")
     case = canned("tiny-chat-a", "capital")
     chat.record_stream()
@@ -68,7 +68,7 @@ def test_a_reply_streams_on_webgpu(webgpu_page: Page) -> None:
 
 
 def test_the_site_works_from_a_sub_path(page: Page) -> None:
-    chat = ChatPage(page).open(f"{SUB_PATH}/?device=wasm#/chat")
+    chat = ChatPage(page).open(f"{SUB_PATH}/?device=wasm&catalog=models/test-catalog.json#/chat")
     assert f"/{SUB_PATH}/" in page.url
     case = canned("tiny-chat-a", "hi")
     reply = chat.ask(case["messages"][-1]["content"])
@@ -76,7 +76,7 @@ def test_the_site_works_from_a_sub_path(page: Page) -> None:
 
 
 def test_the_first_message_creates_the_conversation_and_replaces_the_hash(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     history = page.evaluate("history.length")
     chat.ask("hi")
     expect_route(page, r"#/chat/[0-9a-f]{32}$")
@@ -108,7 +108,7 @@ def test_the_catalog_query_parameter_picks_the_catalog(
 
 
 def test_an_unknown_conversation_shows_not_found(page: Page) -> None:
-    ChatPage(page).open("?device=wasm#/chat/does-not-exist")
+    ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat/does-not-exist")
     expect(page.get_by_test_id("not-found")).to_be_visible()
     page.get_by_test_id("not-found").get_by_role("link").click()
     expect_route(page, r"#/chat$")
@@ -116,7 +116,7 @@ def test_an_unknown_conversation_shows_not_found(page: Page) -> None:
 
 
 def test_enter_sends_shift_enter_adds_a_line_and_blank_input_sends_nothing(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.input.fill("   ")
     chat.input.press("Enter")
     page.get_by_test_id("send").click()

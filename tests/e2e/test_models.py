@@ -14,7 +14,7 @@ from .conftest import READY, NetworkGuard, canned
 MODEL_A = "tinylm/tiny-chat-a"
 MODEL_B = "tinylm/tiny-chat-b"
 BROKEN = "tinylm/tiny-chat-broken"
-HUB = "onnx-community/Qwen3-0.6B-ONNX"
+HUB = "onnx-community/Qwen2.5-0.5B-Instruct"
 
 
 def loads(page: Page) -> int:
@@ -54,12 +54,12 @@ def broken_catalog(write_site_file: Callable[[str, Any], str], copy_model: Any) 
 
 
 def test_each_chat_reopens_on_its_own_model_and_replies_carry_it(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     first = start_chat(chat, MODEL_A, "hi")
     second = start_chat(chat, MODEL_B, "hi")
     assert chat.content(chat.reply()) == canned("tiny-chat-b", "hi")["answer"]
     for conversation_id, model, name in ((first, MODEL_A, "a"), (second, MODEL_B, "b")) * 2:
-        page.goto(f"?device=wasm#/chat/{conversation_id}")
+        page.goto(f"?device=wasm&catalog=models/test-catalog.json#/chat/{conversation_id}")
         wait_loaded(page, model)
         expect(page.get_by_test_id("model-select")).to_have_value(model)
         reply = chat.ask("What is the capital of France?")
@@ -71,7 +71,7 @@ def test_each_chat_reopens_on_its_own_model_and_replies_carry_it(page: Page) -> 
 
 
 def test_two_chats_on_the_same_model_never_reload_it(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     first = start_chat(chat, MODEL_A, "hi")
     second = start_chat(chat, MODEL_A, "Write code")
     before = loads(page)
@@ -84,10 +84,10 @@ def test_two_chats_on_the_same_model_never_reload_it(page: Page) -> None:
 
 
 def test_a_flurry_of_route_changes_costs_at_most_one_extra_load(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     on_a = start_chat(chat, MODEL_A, "hi")
     on_b = start_chat(chat, MODEL_B, "hi")
-    page.goto(f"?device=wasm#/chat/{on_a}")
+    page.goto(f"?device=wasm&catalog=models/test-catalog.json#/chat/{on_a}")
     page.reload()  # start from one resident model: A
     page.wait_for_selector(READY)
     wait_loaded(page, MODEL_A)
@@ -108,7 +108,7 @@ def test_a_flurry_of_route_changes_costs_at_most_one_extra_load(page: Page) -> N
 
 
 def test_after_a_page_reload_a_chat_reopens_on_its_own_model(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     on_b = start_chat(chat, MODEL_B, "hi")
     page.reload()
     page.wait_for_selector(READY)
@@ -119,7 +119,7 @@ def test_after_a_page_reload_a_chat_reopens_on_its_own_model(page: Page) -> None
 
 
 def test_switching_mid_chat_answers_with_the_new_model_and_the_earlier_turns(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     greeting = chat.ask("My name is Ada.")
     assert chat.content(greeting) == "Nice to meet you, Ada!"
     expect(greeting).to_have_attribute("data-model", MODEL_A)
@@ -145,16 +145,19 @@ def test_a_hub_model_offline_fails_rolls_back_and_the_chat_goes_on(
     page: Page, network_guard: NetworkGuard
 ) -> None:
     network_guard.expect_offline("huggingface.co")
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     chat.ask("hi")
     conversation_id = chat.conversation_id()
     page.get_by_test_id("model-select").select_option(HUB)
+    # A model that needs a download is only fetched once the user says yes.
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("about 510 MB")
+    page.get_by_test_id("confirm").click()
     status = page.get_by_test_id("model-status")
     expect(status).to_have_attribute("data-model", HUB)
     expect(status).to_have_attribute("data-state", "failed")
     expect(status).to_contain_text("could not be reached")
     expect(page.get_by_test_id("model-select")).to_have_value("")
-    expect(page.get_by_test_id("error")).to_contain_text("Qwen3")
+    expect(page.get_by_test_id("error")).to_contain_text("Qwen2.5")
     reply = chat.ask("What is the capital of France?")
     expect(reply).to_have_attribute("data-model", MODEL_A)
     page.reload()
@@ -181,7 +184,7 @@ def test_a_local_model_with_a_missing_file_fails_with_the_reason_and_rolls_back(
 
 
 def test_clearing_a_chats_model_makes_it_follow_the_default(page: Page) -> None:
-    chat = ChatPage(page).open("?device=wasm#/chat")
+    chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     start_chat(chat, MODEL_B, "hi")
     page.get_by_test_id("model-select").select_option("")
     wait_loaded(page, MODEL_A)
@@ -205,7 +208,7 @@ def test_the_status_walks_the_lifecycle_and_shows_download_progress(page: Page) 
           }).observe(document, {subtree: true, attributes: true});
         })()"""
     )
-    ChatPage(page).open("?device=wasm#/chat")
+    ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     wait_loaded(page, MODEL_A)
     states = page.evaluate("window.__states")
     assert states[-1] == "ready"

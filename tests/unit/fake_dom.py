@@ -44,6 +44,9 @@ class FakeElement:
     def getAttribute(self, name: str) -> str | None:
         return self.attributes.get(name)
 
+    def removeAttribute(self, name: str) -> None:
+        self.attributes.pop(name, None)
+
     def appendChild(self, child: FakeElement) -> FakeElement:
         child.parent = self
         self.children.append(child)

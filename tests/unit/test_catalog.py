@@ -146,3 +146,14 @@ def test_generation_values_out_of_type_or_range_refuse_the_catalog() -> None:
             parse_catalog(catalog_with(bad))
     fine = {"max_new_tokens": 512, "temperature": 0.7, "top_p": 1, "do_sample": True}
     assert parse_catalog(catalog_with(fine)).models[0].generation == fine
+
+
+def test_the_shipped_catalog_lists_only_models_a_person_would_want_with_sizes() -> None:
+    shipped = parse_catalog(json.loads((ROOT / "models/catalog.json").read_text()))
+    assert not [m.id for m in shipped.models if m.id.startswith("tinylm/")]
+    assert all(m.bytes for m in shipped.models), "every model says its download size"
+    assert shipped.recommended is not None and shipped.get(shipped.recommended) is not None
+    assert {"smart", "quick"} <= set(shipped.presets) and shipped.default == "smart"
+    tiny = parse_catalog(json.loads((ROOT / "models/test-catalog.json").read_text()))
+    local = {m.id for m in tiny.models if m.source == "local"}
+    assert local == {"tinylm/tiny-chat-a", "tinylm/tiny-chat-b"}

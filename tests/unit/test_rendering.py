@@ -384,3 +384,9 @@ def test_a_megabyte_of_hostile_markdown_renders_in_reasonable_time() -> None:
 def test_unclosed_brackets_and_emphasis_render_without_a_crash() -> None:
     for text in ["[" * 20_000, "![" * 10_000, "*a" * 20_000, "<" * 20_000, "`" * 20_000]:
         assert_inert(render_markdown(text))
+
+
+def test_reply_headings_sit_below_the_pages_own() -> None:
+    html = render_markdown("# Title\n\n## Part\n\n###### Deep")
+    assert "<h3>Title</h3>" in html and "<h4>Part</h4>" in html and "<h6>Deep</h6>" in html
+    assert "<h1" not in html and "<h2" not in html

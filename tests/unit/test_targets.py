@@ -54,7 +54,7 @@ def test_presets_skip_models_that_are_not_usable_offline() -> None:
         await h.start()
         assert h.chat.messages[-1].info.model == "tiny/a"
         assert "hub/big" not in h.engine.loads
-        assert h.events.of(TargetChanged)[-1].default_label == "smart: A"
+        assert h.events.of(TargetChanged)[-1].default_label == "A"
 
     run(scenario())
 

@@ -326,3 +326,20 @@ def test_the_figures_belong_to_the_open_chat() -> None:
     assert metrics.getAttribute("data-tokens-per-second") == "12.00"
     bar.handle(ConversationOpened(None, ()))
     assert metrics.getAttribute("data-tokens-per-second") == "" and metrics.textContent == ""
+
+
+def test_enter_pressed_before_ready_is_sent_once_ready() -> None:
+    dom = FakeDom()
+    form = dom.add("form", **{"class": "composer"})
+    for tag, testid in [("textarea", "chat-input"), ("button", "send"), ("button", "stop")]:
+        form.appendChild(dom.create(tag, testid=testid))
+    dom.add("p", "answering-elsewhere", hidden="")
+    composer = Composer(dom)  # type: ignore[arg-type]
+    asked = Asked()
+    composer.bind(asked.intents())
+    field = dom.by_testid("chat-input")
+    field.value = "early bird"
+    field.setAttribute("data-send-when-ready", "true")  # what app/boot.js does on Enter
+    composer.mark_ready()
+    assert asked.calls == [("send", ("early bird",))]
+    assert field.getAttribute("data-send-when-ready") is None
