@@ -10,6 +10,11 @@ MARKDOWN_LIMIT_CHARS = 50_000
 
 
 def format_bytes(count: int) -> str:
+    """A size as people read it: 1.6 MB, 510 MB, 1.2 GB."""
+    if count >= 1_000_000_000:
+        return f"{count / 1_000_000_000:.1f} GB"
+    if count >= 100_000_000:
+        return f"{count / 1_000_000:.0f} MB"
     if count >= 1_000_000:
         return f"{count / 1_000_000:.1f} MB"
     if count >= 1_000:

@@ -5,7 +5,7 @@
   model with its size and source, and downloads it only when the user says so.
 - `ModelGate` stands between the model picker and core: picking a hub model that is not in the
   browser yet asks first, naming its size (browsing the picker with the keyboard starts no
-  download: the question takes the focus); a local model whose files are missing is not offered.
+  download: the question takes the focus); a local model whose files are missing is not listed.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ class ModelGate:
                 continue
             option = self._select.querySelector(f'option[value="{entry.id}"]')
             if option:
-                missing = self._usable is not None and entry.id not in self._usable
-                option.hidden = missing
-                option.disabled = missing
+                # Hidden from the list, not disabled: a chat that targets it still shows it, and
+                # choosing it (from a link or a test) fails with the reason.
+                option.hidden = self._usable is not None and entry.id not in self._usable
 
 
 class Welcome:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
 from .conftest import READY
+
+# Writes fail like a full disk once a test sets window.__diskFull (IndexedDB throws
+# QuotaExceededError from put/add/delete, as Chromium does when the quota is reached).
+FULL_DISK = """(() => {
+  for (const name of ['put', 'add', 'delete']) {
+    const real = IDBObjectStore.prototype[name];
+    IDBObjectStore.prototype[name] = function (...args) {
+      if (window.__diskFull) {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return real.apply(this, args);
+    };
+  }
+})()"""
 
 FINISHED = '[data-status="done"], [data-status="stopped"], [data-status="error"]'
 
@@ -122,6 +137,18 @@ class ChatPage:
     def stored_messages(self, conversation_id: str) -> list[dict[str, Any]]:
         found = [m for m in self.stored()["messages"] if m["conversationId"] == conversation_id]
         return sorted(found, key=lambda m: m.get("createdAt") or 0)
+
+    def wait_stored(self, predicate: str, timeout_ms: float = 30_000) -> None:
+        """Wait until `predicate` (JS, given {conversations, messages}) holds for the store.
+
+        IndexedDB answers asynchronously, which `wait_for_function` does not await, so this
+        asks the store every 100 ms until it holds (a wait for a state, with a deadline).
+        """
+        check = f"async () => Boolean(({predicate})(await ({_READ_ALL})()))"
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not self.page.evaluate(check):
+            assert time.monotonic() < deadline, f"the store never satisfied {predicate}"
+            self.page.wait_for_timeout(100)
 
     def seed(self, conversations: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
         """Write records straight into the app's database (after it created its schema)."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .chat_page import ChatPage, expect_route
+from .chat_page import FULL_DISK, ChatPage, expect_route
 from .conftest import canned
 
 MODEL_A = "tinylm/tiny-chat-a"
@@ -164,12 +164,10 @@ def test_a_reload_mid_reply_keeps_the_user_message_and_part_of_the_reply(
     chat.send("Tell me a story")
     expect(chat.reply()).to_have_attribute("data-status", "streaming")
     expect_route(page, r"#/chat/\w+$")
-    # Autosave runs at least once a second: after ~2.5 s of streaming, part of it is stored.
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid=message][data-role=assistant]')
-              ?.textContent.length > 200""",
+    # Autosave runs at least once a second: wait until part of the reply is stored.
+    chat.wait_stored(
+        "(db) => db.messages.some((m) => m.role === 'assistant' && m.content.length > 200)"
     )
-    page.wait_for_timeout(2500)
     assert chat.reply().get_attribute("data-status") == "streaming", "the reply is still running"
     page.reload()
     page.wait_for_selector('[data-testid=app][data-ready="true"]')
@@ -187,20 +185,13 @@ def test_hostile_markup_in_messages_and_replies_never_runs(page: Page) -> None:
     user = chat.messages.first.get_by_test_id("message-content")
     expect(user).to_have_text(hostile)
     # A stored reply with the same markup (as an import or a model could produce) renders safely.
-    page.evaluate(
-        """([id, text]) => new Promise((resolve, reject) => {
-          const open = indexedDB.open('parlance');
-          open.onsuccess = () => {
-            const tx = open.result.transaction('messages', 'readwrite');
-            tx.objectStore('messages').put({id: 'hostile', conversationId: id, role: 'assistant',
-              content: text + '\\n\\n<script>window.__pwned=1</script>', createdAt: Date.now() + 10,
-              status: 'done', metadata: {model: 'tinylm/tiny-chat-a'}});
-            tx.oncomplete = () => { open.result.close(); resolve(); };
-            tx.onerror = () => reject(tx.error);
-          };
-        })""",
-        [conversation_id, hostile],
-    )
+    chat.seed(
+        [],
+        [{"id": "hostile", "conversationId": conversation_id, "role": "assistant",
+          "content": hostile + "\n\n<script>window.__pwned=1</script>",
+          "createdAt": 4_000_000_000_000, "status": "done",
+          "metadata": {"model": "tinylm/tiny-chat-a"}}],
+    )  # fmt: skip
     page.reload()
     page.wait_for_selector('[data-testid=app][data-ready="true"]')
     reply = page.locator('[data-message-id="hostile"] [data-testid=message-content]')
@@ -208,24 +199,11 @@ def test_hostile_markup_in_messages_and_replies_never_runs(page: Page) -> None:
     expect(reply.locator("img, script")).to_have_count(0)
     for href in reply.locator("a").evaluate_all("links => links.map(a => a.href)"):
         assert not href.lower().startswith("javascript:")
-    page.wait_for_timeout(300)
     assert page.evaluate("window.__pwned") is None
 
 
 def test_a_store_that_refuses_shows_an_error_and_the_chat_stays_usable(page: Page) -> None:
-    page.add_init_script(
-        """(() => {
-          for (const method of ['add', 'put']) {
-            const original = IDBObjectStore.prototype[method];
-            IDBObjectStore.prototype[method] = function (...args) {
-              if (window.__diskFull) {
-                throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-              }
-              return original.apply(this, args);
-            };
-          }
-        })()"""
-    )
+    page.add_init_script(FULL_DISK)
     chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     saved = ask_new_chat(chat, "hi")
     page.evaluate("window.__diskFull = true")

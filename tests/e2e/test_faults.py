@@ -10,22 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from .chat_page import ChatPage, expect_route
+from .chat_page import FULL_DISK, ChatPage, expect_route
 from .conftest import MODEL_A, READY, CatalogFor, NetworkGuard, canned
-
-# Writes fail like a full disk once the test sets window.__diskFull (IndexedDB throws
-# QuotaExceededError from put/add/delete, as Chromium does when the quota is reached).
-FULL_DISK = """(() => {
-  for (const name of ['put', 'add', 'delete']) {
-    const real = IDBObjectStore.prototype[name];
-    IDBObjectStore.prototype[name] = function (...args) {
-      if (window.__diskFull) {
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      }
-      return real.apply(this, args);
-    };
-  }
-})()"""
 
 
 def model_ready(page: Page) -> None:

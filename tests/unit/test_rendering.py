@@ -390,3 +390,11 @@ def test_reply_headings_sit_below_the_pages_own() -> None:
     html = render_markdown("# Title\n\n## Part\n\n###### Deep")
     assert "<h3>Title</h3>" in html and "<h4>Part</h4>" in html and "<h6>Deep</h6>" in html
     assert "<h1" not in html and "<h2" not in html
+
+
+def test_sizes_read_as_people_say_them() -> None:
+    from app.ui.format import format_bytes
+
+    assert [format_bytes(n) for n in (512, 42_000, 1_600_000, 510_000_000, 1_230_000_000)] == [
+        "512 B", "42 kB", "1.6 MB", "510 MB", "1.2 GB",
+    ]  # fmt: skip

@@ -51,7 +51,7 @@ class Asked:
         return Intents(**{name: record(name) for name in names})
 
 
-def composer_page() -> tuple[FakeDom, Composer, Asked]:
+def composer_page(*, ready: bool = True) -> tuple[FakeDom, Composer, Asked]:
     dom = FakeDom()
     form = dom.add("form", **{"class": "composer"})
     for tag, testid in [("textarea", "chat-input"), ("button", "send"), ("button", "stop")]:
@@ -60,7 +60,8 @@ def composer_page() -> tuple[FakeDom, Composer, Asked]:
     composer = Composer(dom)  # type: ignore[arg-type]
     asked = Asked()
     composer.bind(asked.intents())
-    composer.mark_ready()
+    if ready:
+        composer.mark_ready()
     return dom, composer, asked
 
 
@@ -84,14 +85,7 @@ def test_enter_sends_once_and_a_second_enter_in_the_same_moment_keeps_its_text()
 
 
 def test_invisible_text_and_input_before_ready_are_not_sent() -> None:
-    dom = FakeDom()
-    form = dom.add("form", **{"class": "composer"})
-    for tag, testid in [("textarea", "chat-input"), ("button", "send"), ("button", "stop")]:
-        form.appendChild(dom.create(tag, testid=testid))
-    dom.add("p", "answering-elsewhere", hidden="")
-    composer = Composer(dom)  # type: ignore[arg-type]
-    asked = Asked()
-    composer.bind(asked.intents())
+    dom, composer, asked = composer_page(ready=False)
     dom.by_testid("chat-input").value = "too early"
     press_enter(dom)
     assert asked.calls == [] and dom.by_testid("chat-input").value == "too early"
@@ -329,14 +323,7 @@ def test_the_figures_belong_to_the_open_chat() -> None:
 
 
 def test_enter_pressed_before_ready_is_sent_once_ready() -> None:
-    dom = FakeDom()
-    form = dom.add("form", **{"class": "composer"})
-    for tag, testid in [("textarea", "chat-input"), ("button", "send"), ("button", "stop")]:
-        form.appendChild(dom.create(tag, testid=testid))
-    dom.add("p", "answering-elsewhere", hidden="")
-    composer = Composer(dom)  # type: ignore[arg-type]
-    asked = Asked()
-    composer.bind(asked.intents())
+    dom, composer, asked = composer_page(ready=False)
     field = dom.by_testid("chat-input")
     field.value = "early bird"
     field.setAttribute("data-send-when-ready", "true")  # what app/boot.js does on Enter
