@@ -69,6 +69,10 @@ def main() -> None:
             if name == "phone":
                 page.get_by_test_id("menu").click()
                 expect(page.get_by_test_id("conversation-list")).to_be_visible()
+                # The drawer slides in: take the picture once it is all in view.
+                page.wait_for_function(
+                    "() => document.querySelector('.sidebar').getBoundingClientRect().left >= 0"
+                )
             page.screenshot(path=str(OUT / f"{name}.png"))
             print(f"docs/screenshots/{name}.png")
             context.close()
