@@ -108,7 +108,11 @@ class TransformersJsEngine:
             raise ModelLoadError(
                 entry.id, f"transformers.js failed to start: {error_message(exc)}"
             ) from exc
-        tjs.js_obj.env.allowRemoteModels = entry.source == "hub"
+        env = tjs.js_obj.env
+        # Each model from its own source only: a hub model is never looked for on this site
+        # (which would answer 404), a local one never on the hub.
+        env.allowRemoteModels = entry.source == "hub"
+        env.allowLocalModels = entry.source == "local"
 
         def progress(event: Any) -> None:
             info = py_value(event)

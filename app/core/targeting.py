@@ -61,7 +61,11 @@ class Targeting:
             if self.target == target:
                 await self._apply_target(previous)
                 back_to = self.choice.describe(previous)
-                self._emit(ErrorRaised(f"{exc}. Staying with {back_to}."))
+                self._emit(
+                    ErrorRaised(
+                        f"Could not load {entry.label}: {exc.reason}. Staying with {back_to}."
+                    )
+                )
 
     async def _apply_target(self, target: str | None) -> None:
         """Store a target; writing it never changes updatedAt (sidebar order is message-driven)."""

@@ -60,11 +60,15 @@ class ConfirmDialog:
         confirm_label: str,
         on_yes: Callable[[], None],
         after: Callable[[], None] | None = None,
+        *,
+        destructive: bool = True,
     ) -> None:
-        """Ask; `on_yes` runs if the user confirms, `after` runs once the dialog closes."""
+        """Ask; `on_yes` runs if the user confirms, `after` runs once the dialog closes.
+        A destructive answer (delete) is red; another (download) is the accent colour."""
         self._title.textContent = title
         self._text.textContent = text
         self._confirm.textContent = confirm_label
+        self._confirm.className = "danger" if destructive else "primary"
         self._on_yes, self._after = on_yes, after
         self._dialog.returnValue = ""
         self._dialog.showModal()

@@ -47,7 +47,8 @@ def describe_reply(message: Message, labels: dict[str, str]) -> str:
         if info.tokens_per_second is not None and info.tokens:
             parts.append(f"{info.tokens_per_second:.0f} tok/s")
         if info.duration_ms is not None:
-            parts.append(f"{info.duration_ms / 1000:.1f} s")
+            seconds = info.duration_ms / 1000
+            parts.append(f"{seconds:.1f} s" if seconds >= 0.1 else f"{info.duration_ms:.0f} ms")
     if message.status == "stopped":
         parts.append("stopped")
     if message.status == "error" and message.content and info.error:

@@ -59,10 +59,15 @@ class MessageList:
         self._copies = 0
 
     def bind(self, intents: Intents) -> None:
-        self._dom.on(self._regenerate, "click", lambda _e: intents.regenerate())
+        self._dom.on(self._regenerate, "click", lambda _e: self._regenerate_clicked(intents))
         self._dom.on(self._jump, "click", lambda _e: self.jump_to_latest())
         self._dom.on(self._list, "scroll", self._scrolled)
         self._dom.on(self._list, "click", self._clicked)
+
+    def _regenerate_clicked(self, intents: Intents) -> None:
+        intents.regenerate()
+        # The button hides while the new reply streams: keep the focus where typing goes.
+        self._dom.by_testid("chat-input").focus()
 
     def handle(self, event: Event) -> None:
         match event:
@@ -146,6 +151,8 @@ class MessageList:
             self._list.scrollTop = place
         else:
             self.jump_to_latest()
+            # Highlighting and copy buttons settle the heights a frame later: land at the end.
+            self._dom.after_frame(self._follow)
 
     def _add(self, message: Message) -> None:
         dom = self._dom

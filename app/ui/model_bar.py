@@ -45,6 +45,7 @@ class ModelBar:
     def __init__(self, dom: Dom, catalog: Catalog) -> None:
         self._dom = dom
         self._labels = {m.id: m.label for m in catalog.models}
+        self._local = {m.id for m in catalog.models if m.source == "local"}
         self._model_ids = {m.id for m in catalog.models}
         self._presets = set(catalog.presets)
         self._app = dom.by_testid("app")
@@ -127,7 +128,10 @@ class ModelBar:
         status = self._status
         status.setAttribute("data-model", event.model)
         status.setAttribute("data-state", event.state)
-        label = f"{STATE_LABELS[event.state]} · {self._labels.get(event.model, event.model)}"
+        # A bundled or locally built model is read from this site: "Loading", not "Downloading".
+        local = event.state == "downloading" and event.model in self._local
+        word = "Loading" if local else STATE_LABELS[event.state]
+        label = f"{word} · {self._labels.get(event.model, event.model)}"
         if event.state == "failed" and event.reason:
             label += f": {event.reason}"
         progress = self._progress

@@ -78,6 +78,7 @@ class ModelGate:
             confirm_label="Download",
             on_yes=lambda: intents.choose_model(target),
             after=lambda: self._select.focus(),
+            destructive=False,
         )
 
     def handle(self, event: Event) -> None:
