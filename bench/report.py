@@ -164,6 +164,22 @@ def write_report() -> None:
         f"{fmt(st['sidebar_1000_ms_median'])} ms",
         "",
     ]
+    tabs = load("tabs")
+    if tabs:
+        lines += [
+            "## A second tab (bench/tabs.py)",
+            "",
+            "Tabs do not share a loaded model: each holds its own Pyodide and onnxruntime session.",
+            "",
+            f"- browser memory (PSS) with one tab and no model: "
+            f"{fmt(tabs['pss_mb_one_tab_no_model'])} MB; with {tabs['model']} loaded: "
+            f"{fmt(tabs['pss_mb_one_tab_with_model'])} MB; a second tab with it too: "
+            f"{fmt(tabs['pss_mb_two_tabs_with_model'])} MB "
+            f"(+{fmt(tabs['second_tab_cost_mb'])} MB)",
+            f"- the second tab's load: {fmt(tabs['second_tab_load_ms'])} ms "
+            f"(the first: {fmt(tabs['first_tab_load_ms'])} ms)",
+            "",
+        ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 
