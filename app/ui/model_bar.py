@@ -110,7 +110,13 @@ class ModelBar:
         self._metrics.setAttribute("data-tokens-per-second", f"{tps:.2f}")
         self._metrics.setAttribute("data-response-ms", f"{ms:.0f}")
         self._metrics.setAttribute("data-first-token-ms", f"{first_ms:.0f}")
-        self._metrics.textContent = f"{tps:.1f} tok/s · {ms / 1000:.2f} s"
+        took = f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
+        self._metrics.textContent = f"Last reply: {tps:.0f} tok/s, {took}"
+        self._metrics.setAttribute(
+            "title",
+            f"The open chat's last reply: {tps:.2f} tokens per second, "
+            f"first token after {first_ms:.0f} ms, {ms:.0f} ms in all",
+        )
 
     def _show_target(self, target: str | None, default_label: str) -> None:
         select = self._select
