@@ -148,3 +148,10 @@ class ChatHarness:
         )
         broadcast.listener = self.chat.on_news
         self.tab = broadcast
+
+    async def first_exchange(self, text: str = "hi") -> str:
+        """A new chat with one question and its reply; returns the conversation's id."""
+        await self.chat.open_new()
+        await self.chat.send(text)
+        assert self.chat.conversation is not None
+        return self.chat.conversation.id

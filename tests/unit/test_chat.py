@@ -315,10 +315,7 @@ def test_renaming_keeps_the_sidebar_order_and_ignores_blank_titles() -> None:
 def test_deleting_the_open_conversation_removes_it_and_its_messages() -> None:
     async def scenario() -> None:
         h = Harness()
-        await h.chat.open_new()
-        await h.chat.send("doomed")
-        assert h.chat.conversation is not None
-        doomed = h.chat.conversation.id
+        doomed = await h.first_exchange("doomed")
         assert await h.chat.delete(doomed) is True
         assert h.chat.conversation is None
         assert await h.store.get_conversation(doomed) is None
@@ -331,10 +328,7 @@ def test_deleting_the_open_conversation_removes_it_and_its_messages() -> None:
 def test_a_reply_cut_off_by_a_closed_page_reopens_as_stopped() -> None:
     async def scenario() -> None:
         h = Harness()
-        await h.chat.open_new()
-        await h.chat.send("hi")
-        assert h.chat.conversation is not None
-        cid = h.chat.conversation.id
+        cid = await h.first_exchange("hi")
         reply = h.chat.messages[-1]
         await h.store.put_message(replace(reply, status="streaming", content="Hel"))
         assert await h.chat.open(cid)

@@ -100,10 +100,7 @@ def test_a_regenerate_that_cannot_be_stored_keeps_the_previous_reply() -> None:
     async def scenario() -> None:
         store = FailingStore()
         h = harness_with(store)
-        await h.chat.open_new()
-        await h.chat.send("hi")
-        assert h.chat.conversation is not None
-        cid = h.chat.conversation.id
+        cid = await h.first_exchange("hi")
         store.full = True
         h.engine.replies["tiny/a"] = "A second answer"
         await h.chat.regenerate()
@@ -148,10 +145,7 @@ def test_opening_a_chat_with_an_interrupted_reply_shows_it_even_when_writes_fail
     async def scenario() -> None:
         store = FailingStore()
         h = harness_with(store)
-        await h.chat.open_new()
-        await h.chat.send("hi")
-        assert h.chat.conversation is not None
-        cid = h.chat.conversation.id
+        cid = await h.first_exchange("hi")
         reply = h.chat.messages[-1]
         await store.put_message(replace(reply, status="streaming", content="Hel"))
         store.full = True

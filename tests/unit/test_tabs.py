@@ -60,10 +60,7 @@ def test_a_new_chat_in_one_tab_appears_in_the_other() -> None:
 def test_a_stale_tab_cannot_split_answers_from_their_questions() -> None:
     async def scenario() -> None:
         a, b = two_tabs()
-        await a.chat.open_new()
-        await a.chat.send("first")
-        assert a.chat.conversation is not None
-        cid = a.chat.conversation.id
+        cid = await a.first_exchange("first")
         await b.chat.open(cid)
         b.tab.listener = lambda _news: None  # B hears nothing (a frozen background tab)...
         await a.chat.send("second from A")  # ...so it still shows only the first exchange
@@ -107,10 +104,7 @@ def test_a_chat_answers_in_one_tab_at_a_time_and_the_other_shows_it_live() -> No
 def test_a_chat_deleted_while_another_tab_streams_into_it_stays_deleted() -> None:
     async def scenario() -> None:
         a, b = two_tabs({"tiny/a": "one two three four"})
-        await a.chat.open_new()
-        await a.chat.send("go")
-        assert a.chat.conversation is not None
-        cid = a.chat.conversation.id
+        cid = await a.first_exchange("go")
         a.engine.chunk_pause = asyncio.Event()
         answering = asyncio.ensure_future(a.chat.send("again"))
         await settle()
@@ -128,10 +122,7 @@ def test_a_chat_deleted_while_another_tab_streams_into_it_stays_deleted() -> Non
 def test_a_stale_regenerate_never_deletes_a_reply_in_the_middle() -> None:
     async def scenario() -> None:
         a, b = two_tabs()
-        await a.chat.open_new()
-        await a.chat.send("first")
-        assert a.chat.conversation is not None
-        cid = a.chat.conversation.id
+        cid = await a.first_exchange("first")
         await b.chat.open(cid)
         b.tab.listener = lambda _news: None  # B has not heard of the second exchange
         await a.chat.send("second")
