@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from .answering import Answering
 from .catalog import Catalog
-from .conversations import Conversation, Message, is_blank, title_from
+from .conversations import Conversation, Message, is_blank, settled, title_from
 from .errors import (
     ConversationGone,
     HistoryChanged,
@@ -139,7 +139,7 @@ class Chat(Targeting, TabSync):
         if answering_elsewhere:
             self.messages = messages
         else:
-            self.messages = self._settled(messages)
+            self.messages = settled(messages)
         self._emit(ConversationOpened(conversation, tuple(self.messages)))
         self._announce_target()
         if answering_elsewhere:
@@ -149,11 +149,6 @@ class Chat(Targeting, TabSync):
         await self.refresh_list()
         self._queue_target_model()
         return True
-
-    def _settled(self, messages: list[Message]) -> list[Message]:
-        """A reply still marked streaming with no tab answering was cut off (a closed page):
-        it is shown, and stored, as stopped."""
-        return [replace(m, status="stopped") if m.status == "streaming" else m for m in messages]
 
     async def _store_settled(self, before: list[Message]) -> None:
         for old, new in zip(before, self.messages, strict=True):

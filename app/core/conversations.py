@@ -70,6 +70,12 @@ def is_blank(text: str) -> bool:
     return all(c.isspace() or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text)
 
 
+def settled(messages: list[Message]) -> list[Message]:
+    """The messages with a reply still marked streaming shown as stopped: no tab is answering
+    it any more (the page that wrote it closed, or its turn has ended)."""
+    return [replace(m, status="stopped") if m.status == "streaming" else m for m in messages]
+
+
 def title_from(text: str, limit: int = TITLE_LENGTH) -> str:
     """A conversation title from its first user message.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from .conversations import Conversation, Message
+from .conversations import Conversation, Message, settled
 from .errors import ParlanceError
 from .events import (
     AnsweringElsewhere,
@@ -101,9 +101,6 @@ class TabSync:
         self._end_turn()
 
     def _end_turn(self) -> None:
-        raise NotImplementedError
-
-    def _settled(self, messages: list[Message]) -> list[Message]:
         raise NotImplementedError
 
     def _announce_deleted(self, conversation_id: str) -> None:
@@ -199,6 +196,6 @@ class TabSync:
             self.conversation = conversation
             # A reply stored mid-stream by a turn that has ended (here or in a tab that died)
             # shows as what it is now: stopped.
-            self.messages = messages if self._elsewhere else self._settled(messages)
+            self.messages = messages if self._elsewhere else settled(messages)
             self._emit(ConversationOpened(conversation, tuple(self.messages), refreshed=True))
             self._emit(StreamingChanged(False, self.can_regenerate))
