@@ -142,7 +142,16 @@ class ModelLoader:
         return loaded
 
     def _progress_reporter(self, model_id: str) -> Callable[[LoadProgress], None]:
+        compiling = False
+
         def report(progress: LoadProgress) -> None:
+            # A load only moves forward: transformers.js fetches small files (the generation
+            # config) after the weights are done, which must not take the status back to
+            # Downloading once it said Preparing.
+            nonlocal compiling
+            if compiling and progress.phase == "downloading":
+                return
+            compiling = compiling or progress.phase == "compiling"
             self._emit(
                 ModelStatusChanged(
                     model_id,

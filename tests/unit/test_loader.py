@@ -8,6 +8,7 @@ from app.core.catalog import ModelEntry
 from app.core.errors import LoadCanceled, ModelLoadError
 from app.core.events import EngineChanged, ModelStatusChanged
 from app.core.loader import ModelLoader
+from app.core.ports import LoadProgress
 
 from .fakes import FakeEngine, Recorder
 
@@ -188,5 +189,27 @@ def test_a_failed_load_reports_its_reason_and_keeps_the_resident_model() -> None
         assert failed == [ModelStatusChanged("tiny/b", "failed", reason="file not found")]
         assert loader.resident is not None and loader.resident.id == "tiny/a"
         assert engine.disposed == []
+
+    asyncio.run(scenario())
+
+
+class LateFileEngine(FakeEngine):
+    """Downloads a small file after the weights are done, as transformers.js does with
+    generation_config.json."""
+
+    async def load(self, entry, dtype, device, on_progress):  # type: ignore[no-untyped-def]
+        on_progress(LoadProgress("downloading", 10, 100))
+        on_progress(LoadProgress("compiling"))
+        on_progress(LoadProgress("downloading", 100, 100))
+        return await super().load(entry, dtype, device, lambda _: None)
+
+
+def test_a_load_never_goes_back_from_preparing_to_downloading() -> None:
+    async def scenario() -> None:
+        loader, recorder = make(LateFileEngine())
+        await loader.request(A)
+        said = states(recorder, "tiny/a")
+        assert said.index("compiling") > max(i for i, s in enumerate(said) if s == "downloading")
+        assert said[-1] == "ready"
 
     asyncio.run(scenario())
