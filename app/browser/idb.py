@@ -2,9 +2,14 @@
 
 Schema (database `parlance`), versioned with an upgrade path in `MIGRATIONS`:
 - `conversations`: key `id`; fields title, model, createdAt, updatedAt; index `byUpdatedAt`.
-- `messages`: key `id`; fields conversationId, role, content, createdAt, status, metadata;
-  index `byConversationTime` on [conversationId, createdAt], so appending a message costs a
-  B-tree insert whatever the chat's length, and a conversation's messages are one range read.
+- `messages`: key `id`; fields conversationId, parentId, lane, role, content, createdAt,
+  status, metadata (and forkParent on lane starts); index `byConversationTime` on
+  [conversationId, createdAt] (the whole tree: delete, export), `byLane` on [conversationId,
+  lane, createdAt] (a branch is one range read per lane, tree.py) and `byFork` on
+  [conversationId, forkParent] (the lane starts: where the siblings are). Appending a message
+  costs a few B-tree inserts whatever the chat's length.
+- `prefs`: out-of-line keys; `defaults` holds the settings new chats start with.
+- Conversations also hold `settings` and `lane` (the branch last shown).
 
 Several tabs write to one database, so every write to a conversation runs in one readwrite
 transaction that first reads the conversation (and, when the write extends or replaces the
@@ -20,14 +25,15 @@ does not block the upgrade) and its writes say to reload.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import js
 from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy, jsnull
 
-from app.core.conversations import Conversation, Message, by_recent_activity
+from app.core.conversations import ChatSettings, Conversation, Message, by_recent_activity
 from app.core.errors import ConversationGone, HistoryChanged, StoreError
 from app.core.ports import UNCHANGED, ConversationChange
 from app.core.records import (
@@ -35,7 +41,10 @@ from app.core.records import (
     conversation_record,
     message_record,
     messages_from,
+    settings_from,
+    settings_record,
 )
+from app.core.tree import Branch, siblings_on
 
 from .interop import error_message, is_nullish, js_value, py_value
 
@@ -52,8 +61,45 @@ def _v1(db: Any, _tx: Any) -> None:
     messages.createIndex("byConversationTime", js_value(["conversationId", "createdAt"]))
 
 
+def _v2(db: Any, tx: Any) -> None:
+    """Messages become a tree (tree.py): each gets a parentId (the message before it, as the
+    chat was one line) and the lane of its conversation's first message; settings and app-wide
+    defaults (`prefs`) arrive. Every message is kept: only fields are added."""
+    run_js(_V2_JS)(db, tx)
+
+
+_V2_JS = """
+(db, tx) => {
+  const messages = tx.objectStore("messages");
+  messages.createIndex("byLane", ["conversationId", "lane", "createdAt"]);
+  messages.createIndex("byFork", ["conversationId", "forkParent"]);
+  db.createObjectStore("prefs");
+  let conversation = null;
+  let previous = null;
+  let lane = null;
+  const cursor = messages.index("byConversationTime").openCursor();
+  cursor.onsuccess = () => {
+    const at = cursor.result;
+    if (!at) return;
+    const record = { ...at.value };
+    if (record.conversationId !== conversation) {
+      conversation = record.conversationId;
+      previous = null;
+      lane = record.id;
+    }
+    record.parentId = previous;
+    record.lane = lane;
+    if (lane === record.id) record.forkParent = "";
+    else delete record.forkParent;
+    at.update(record);
+    previous = record.id;
+    at.continue();
+  };
+}
+"""
+
 # MIGRATIONS[i] upgrades a database from version i to version i + 1.
-MIGRATIONS: list[Callable[[Any, Any], None]] = [_v1]
+MIGRATIONS: list[Callable[[Any, Any], None]] = [_v1, _v2]
 DB_VERSION = len(MIGRATIONS)
 
 _JS = """
@@ -110,6 +156,11 @@ _JS = """
         result = run({ conversations, messages }, conversation);
       } catch (error) {
         refuse(error);  // e.g. a full disk refusing put(): nothing of this write is kept
+        return;
+      }
+      // A write that reads more first answers with a promise, settled before the commit.
+      if (result && typeof result.then === "function") {
+        result.then((value) => { result = value; }, (error) => refuse(error));
       }
     };
     const got = conversations.get(conversationId);
@@ -144,23 +195,145 @@ _JS = """
       const updated = { ...conversation };
       if ("title" in change) updated.title = change.title;
       if ("model" in change) updated.model = change.model;
+      if ("settings" in change) updated.settings = change.settings;
+      if ("lane" in change) updated.lane = change.lane;
       if (typeof change.touchedAt === "number" && !(updated.updatedAt >= change.touchedAt)) {
         updated.updatedAt = change.touchedAt;
       }
       stores.conversations.put(updated);
       return updated;
     }),
-    append: (db, record, after) => guarded(
-      db, record.conversationId, after, (stores, conversation) => {
-        stores.messages.add(record);
-        touch(stores, conversation, record.createdAt);
+    // A new message under record.parentId, in the lane tree.py says; refused when the parent
+    // has a child already unless `branch`.
+    append: (db, record, branch) => guarded(
+      db, record.conversationId, undefined, (stores, conversation) => {
+        const place = (parent, hasChild) => {
+          if (hasChild && !branch) { throw fail("HistoryChanged", record.conversationId); }
+          const lane = parent && !hasChild ? parent.lane : record.id;
+          const stored = { ...record, lane };
+          if (lane === record.id) stored.forkParent = record.parentId ?? "";
+          else delete stored.forkParent;
+          stores.messages.add(stored);
+          const updated = { ...conversation, lane };
+          if (!(updated.updatedAt >= record.createdAt)) updated.updatedAt = record.createdAt;
+          stores.conversations.put(updated);
+          return stored;
+        };
+        return new Promise((resolve, reject) => {
+          const settle = (fn) => { try { resolve(fn()); } catch (error) { reject(error); } };
+          if (record.parentId === null || record.parentId === undefined) {
+            const any = stores.messages.index("byConversationTime")
+              .openKeyCursor(rangeOf(record.conversationId));
+            any.onsuccess = () => settle(() => place(null, !!any.result));
+            return;
+          }
+          const got = stores.messages.get(record.parentId);
+          got.onsuccess = () => {
+            const parent = got.result;
+            if (!parent || parent.conversationId !== record.conversationId) {
+              reject(fail("HistoryChanged", record.conversationId));
+              return;
+            }
+            const after = stores.messages.index("byLane").openKeyCursor(IDBKeyRange.bound(
+              [record.conversationId, parent.lane, parent.createdAt],
+              [record.conversationId, parent.lane, Infinity], true, false));
+            after.onsuccess = () => settle(() => place(parent, !!after.result));
+          };
+        });
       }),
-    put: (db, record, replacing, touchedAt) => guarded(
-      db, record.conversationId, replacing ?? undefined, (stores, conversation) => {
-        if (replacing) stores.messages.delete(replacing);
-        stores.messages.put(record);
-        touch(stores, conversation, touchedAt);
-      }),
+    // Rewrite a stored message; where it sits in the tree stays as stored.
+    put: (db, record, touchedAt) => guarded(
+      db, record.conversationId, undefined, (stores, conversation) => new Promise((resolve) => {
+        const got = stores.messages.get(record.id);
+        got.onsuccess = () => {
+          const stored = got.result;
+          const placed = stored
+            ? { ...record, parentId: stored.parentId, lane: stored.lane }
+            : { ...record };
+          if (stored && "forkParent" in stored) placed.forkParent = stored.forkParent;
+          else delete placed.forkParent;
+          stores.messages.put(placed);
+          touch(stores, conversation, touchedAt);
+          resolve(null);
+        };
+      })),
+    branch: (db, id, wanted) => new Promise((resolve, reject) => {
+      const tx = db.transaction(["conversations", "messages"]);
+      const messages = tx.objectStore("messages");
+      const byLane = messages.index("byLane");
+      const path = [];
+      let starts = [];
+      tx.oncomplete = () => resolve({ messages: path, starts });
+      tx.onabort = () => reject(tx.error ?? fail("AbortError", "the read was aborted"));
+      const walk = (lane, upTo) => {
+        const got = byLane.getAll(IDBKeyRange.bound([id, lane, -Infinity], [id, lane, upTo]));
+        got.onsuccess = () => {
+          const segment = got.result;
+          if (!segment.length) return;
+          path.unshift(...segment);
+          const parentId = segment[0].parentId;
+          if (parentId === null || parentId === undefined) return;
+          const parent = messages.get(parentId);
+          parent.onsuccess = () => {
+            if (parent.result) walk(parent.result.lane, parent.result.createdAt);
+          };
+        };
+      };
+      const fromNewest = () => {
+        const newest = messages.index("byConversationTime").openCursor(rangeOf(id), "prev");
+        newest.onsuccess = () => {
+          if (newest.result) walk(newest.result.value.lane, Infinity);
+        };
+      };
+      const start = (lane) => {
+        if (!lane) { fromNewest(); return; }
+        const tail = byLane.openKeyCursor(
+          IDBKeyRange.bound([id, lane, -Infinity], [id, lane, Infinity]), "prev");
+        tail.onsuccess = () => { if (tail.result) walk(lane, Infinity); else fromNewest(); };
+      };
+      const forks = messages.index("byFork").getAll(IDBKeyRange.bound([id, ""], [id, []]));
+      forks.onsuccess = () => { starts = forks.result; };
+      if (wanted) { start(wanted); return; }
+      const conversation = tx.objectStore("conversations").get(id);
+      conversation.onsuccess = () => start(conversation.result && conversation.result.lane);
+    }),
+    getPref: (db, key) => request(db.transaction("prefs").objectStore("prefs").get(key)),
+    putPref: (db, key, value) => new Promise((resolve, reject) => {
+      const tx = db.transaction("prefs", "readwrite");
+      tx.objectStore("prefs").put(value, key);
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error);
+    }),
+    takenIds: (db, conversationIds, messageIds) => new Promise((resolve, reject) => {
+      const tx = db.transaction(["conversations", "messages"]);
+      const taken = [];
+      const probe = (store, ids) => {
+        for (const key of ids) {
+          const found = tx.objectStore(store).getKey(key);
+          found.onsuccess = () => { if (found.result !== undefined) taken.push(key); };
+        }
+      };
+      probe("conversations", conversationIds);
+      probe("messages", messageIds);
+      tx.oncomplete = () => resolve(taken);
+      tx.onabort = () => reject(tx.error);
+    }),
+    // Whole conversations in one transaction: add() never overwrites, so a taken id aborts
+    // the lot and nothing is written.
+    importAll: (db, conversations, messages) => new Promise((resolve, reject) => {
+      const tx = db.transaction(["conversations", "messages"], "readwrite");
+      let refusal = null;
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(
+        refusal ?? tx.error ?? fail("AbortError", "the import was aborted"));
+      try {
+        for (const record of conversations) tx.objectStore("conversations").add(record);
+        for (const record of messages) tx.objectStore("messages").add(record);
+      } catch (error) {
+        refusal = error;
+        tx.abort();
+      }
+    }),
     remove: (db, id) => new Promise((resolve, reject) => {
       const tx = db.transaction(["conversations", "messages"], "readwrite");
       tx.objectStore("conversations").delete(id);
@@ -248,6 +421,10 @@ class IndexedDbStore:
             fields["model"] = jsnull if change.model is None else change.model
         if change.touched_at is not None:
             fields["touchedAt"] = change.touched_at
+        if change.settings is not None:
+            fields["settings"] = settings_record(change.settings)
+        if change.lane is not None:
+            fields["lane"] = change.lane
         stored = await self._call(
             "save the conversation",
             conversation_id,
@@ -289,27 +466,72 @@ class IndexedDbStore:
             lambda: self._js.remove(self._db, conversation_id),
         )
 
-    async def append_message(self, message: Message, *, after: str | None) -> None:
+    async def append_message(self, message: Message, *, branch: bool = False) -> Message:
+        record = js_value(message_record(message))
+        stored = await self._call(
+            "save the message",
+            message.conversation_id,
+            lambda: self._js.append(self._db, record, branch),
+        )
+        lane = str(getattr(stored, "lane", "") or message.id)
+        return replace(message, lane=lane)
+
+    async def put_message(self, message: Message, *, touched_at: int | None = None) -> None:
         record = js_value(message_record(message))
         await self._call(
             "save the message",
             message.conversation_id,
-            # null, not undefined: "the conversation has no message yet" is a check too.
-            lambda: self._js.append(self._db, record, jsnull if after is None else after),
+            lambda: self._js.put(self._db, record, touched_at),
         )
 
-    async def put_message(
-        self,
-        message: Message,
-        *,
-        replacing: str | None = None,
-        touched_at: int | None = None,
-    ) -> None:
-        record = js_value(message_record(message))
+    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+        found = await self._call(
+            "read the messages",
+            conversation_id,
+            lambda: self._js.branch(self._db, conversation_id, lane),
+        )
+        read = py_value(found)
+        path = messages_from(read["messages"], sort=False)
+        starts = messages_from(read["starts"])
+        if path.skipped:
+            js.console.warn(f"Parlance skipped {path.skipped} unreadable stored message(s)")
+        return Branch(path.messages, siblings_on(path.messages, starts.messages))
+
+    async def get_defaults(self) -> ChatSettings:
+        found = await self._call(
+            "read the default settings", "", lambda: self._js.getPref(self._db, "defaults")
+        )
+        return ChatSettings() if is_nullish(found) else settings_from(py_value(found))
+
+    async def put_defaults(self, settings: ChatSettings) -> None:
+        record = js_value(settings_record(settings))
         await self._call(
-            "save the message",
-            message.conversation_id,
-            lambda: self._js.put(self._db, record, replacing, touched_at),
+            "save the default settings",
+            "",
+            lambda: self._js.putPref(self._db, "defaults", record),
+        )
+
+    async def taken_ids(
+        self, conversation_ids: Sequence[str], message_ids: Sequence[str]
+    ) -> set[str]:
+        found = await self._call(
+            "read the stored ids",
+            "",
+            lambda: self._js.takenIds(
+                self._db, js_value(list(conversation_ids)), js_value(list(message_ids))
+            ),
+        )
+        return {str(key) for key in py_value(found)}
+
+    async def import_conversations(
+        self, conversations: Sequence[tuple[Conversation, Sequence[Message]]]
+    ) -> None:
+        records = js_value([conversation_record(c) for c, _ in conversations])
+        messages = js_value([message_record(m) for _, ms in conversations for m in ms])
+        await self._call(
+            "import the conversations",
+            "",
+            lambda: self._js.importAll(self._db, records, messages),
         )
 
     async def list_messages(self, conversation_id: str) -> list[Message]:

@@ -64,9 +64,11 @@ class Answering:
         created_at: int,
         stop: StopSignal,
         show: Callable[[Message], None],
-        replacing: Message | None = None,
+        regenerating: bool = False,
     ) -> Message:
-        """Answer `history` (which ends with the user's message) in `conversation`.
+        """Answer `history` (the branch on screen, which ends with the user's message) in
+        `conversation`; when `regenerating`, the reply is a new sibling of the replies
+        already given to that message.
 
         `show` is called with the reply whenever it changes (it was announced with
         MessageAdded first). Raises ParlanceError after storing the reply as an error.
@@ -80,6 +82,7 @@ class Answering:
             created_at=created_at,
             status="streaming",
             info=ReplyInfo(model=entry.id, dtype=placement.dtype, device=placement.device),
+            parent_id=history[-1].id if history else None,
         )
         history = [m for m in history if m.status != "error"]
         self._emit(MessageAdded(reply))
@@ -89,17 +92,17 @@ class Answering:
             reply=reply,
             show=show,
             on_gone=stop.stop,
-            replacing=replacing.id if replacing else None,
+            branch=regenerating,
         )
         try:
             loaded = await _unless_stopped(self._request(entry), stop)
             if loaded is None:
-                return await self._end(writer, "stopped", writer.current.info, replacing)
+                return await self._end(writer, "stopped", writer.current.info, regenerating)
             prompt = await self._prompt(loaded, entry, history)
         except ParlanceError as exc:
-            await self._end(writer, "error", _failed(writer, exc), replacing)
+            await self._end(writer, "error", _failed(writer, exc), regenerating)
             raise
-        return await self._stream(writer, loaded, entry, prompt, stop, replacing)
+        return await self._stream(writer, loaded, entry, prompt, stop, regenerating)
 
     async def _prompt(
         self, loaded: LoadedModel, entry: ModelEntry, messages: list[Message]
@@ -138,7 +141,7 @@ class Answering:
         entry: ModelEntry,
         prompt: Prompt,
         stop: StopSignal,
-        replacing: Message | None,
+        regenerating: bool,
     ) -> Message:
         started = self._clock.monotonic_ms()
         try:
@@ -146,11 +149,11 @@ class Answering:
                 loaded, prompt.turns, prompt.options, writer.append, stop
             )
         except ParlanceError as exc:
-            await self._end(writer, "error", _failed(writer, exc), replacing)
+            await self._end(writer, "error", _failed(writer, exc), regenerating)
             raise
         except Exception as exc:
             error = GenerationError(entry.id, f"{type(exc).__name__}: {exc}")
-            await self._end(writer, "error", _failed(writer, error), replacing)
+            await self._end(writer, "error", _failed(writer, error), regenerating)
             raise error from exc
         ended = self._clock.monotonic_ms()
         first_text_at = writer.first_text_at if writer.first_text_at is not None else ended
@@ -169,7 +172,7 @@ class Answering:
             left_out=prompt.left_out,
         )
         status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"
-        final = await self._end(writer, status, info, replacing)
+        final = await self._end(writer, status, info, regenerating)
         self._emit(ReplyMetrics(final.id, tokens_per_second, response_ms, first_text_at - started))
         return final
 
@@ -178,12 +181,12 @@ class Answering:
         writer: ReplyWriter,
         status: MessageStatus,
         info: ReplyInfo,
-        replacing: Message | None,
+        regenerating: bool,
     ) -> Message:
         try:
             return await writer.finish(status, info, self._clock.wall_ms())
         except StoreError as exc:
-            if replacing is not None and type(exc) is StoreError:
+            if regenerating and type(exc) is StoreError:
                 raise StoreError(f"{exc} The previous reply is kept.") from exc
             raise
 

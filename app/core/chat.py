@@ -35,6 +35,7 @@ from .events import (
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
+    SiblingsChanged,
     StreamingChanged,
 )
 from .loader import ModelLoader
@@ -122,8 +123,13 @@ class Chat(Targeting, TabSync):
         await self.refresh_list()
         self._queue_target_model()
 
-    async def open(self, conversation_id: str) -> bool:
-        """Show a stored conversation and queue its model; False (nothing written) if unknown."""
+    async def open(
+        self, conversation_id: str, *, lane: str | None = None, focus: str | None = None
+    ) -> bool:
+        """Show a stored conversation and queue its model; False (nothing written) if unknown.
+
+        It opens on the branch last shown, or on `lane` (tree.py); `focus` is a message to
+        bring into view (a search result)."""
         await self._halt()
         self._leave_remote_turn()
         conversation = await self._store.get_conversation(conversation_id)
@@ -135,20 +141,67 @@ class Chat(Targeting, TabSync):
             return False
         self.conversation = conversation
         answering_elsewhere = await self._locks.held_elsewhere(conversation_id)
-        messages = await self._store.list_messages(conversation_id)
+        branch = await self._store.read_branch(conversation_id, lane)
+        messages = branch.messages
         if answering_elsewhere:
             self.messages = messages
         else:
             self.messages = settled(messages)
-        self._emit(ConversationOpened(conversation, tuple(self.messages)))
+        self._emit(
+            ConversationOpened(
+                conversation, tuple(self.messages), siblings=branch.siblings, focus=focus
+            )
+        )
         self._announce_target()
         if answering_elsewhere:
             self._enter_remote_turn(conversation_id)
         else:
             await self._store_settled(messages)
+        if lane is not None and branch.lane != conversation.lane:
+            await self._remember_branch(branch.lane)
         await self.refresh_list()
         self._queue_target_model()
         return True
+
+    async def show_branch(self, lane: str) -> None:
+        """Step to a sibling branch (`branch-prev`/`branch-next`): show the branch ending at
+        `lane`'s newest message, and reopen on it next time."""
+        if self.conversation is None or self._turn is not None:
+            return
+        cid = self.conversation.id
+        branch = await self._store.read_branch(cid, lane)
+        if self.conversation is None or self.conversation.id != cid:
+            return
+        self.messages = branch.messages if self.answering_elsewhere else settled(branch.messages)
+        self._emit(
+            ConversationOpened(
+                self.conversation, tuple(self.messages), refreshed=True, siblings=branch.siblings
+            )
+        )
+        self._emit(StreamingChanged(False, self.can_regenerate))
+        await self._remember_branch(branch.lane)
+
+    async def _remember_branch(self, lane: str | None) -> None:
+        if self.conversation is None or lane is None:
+            return
+        try:
+            self.conversation = await self._store.update_conversation(
+                self.conversation.id, ConversationChange(lane=lane)
+            )
+        except StoreError as exc:
+            self._emit(ErrorRaised(f"Could not remember the branch shown. {exc}"))
+
+    async def _refresh_siblings(self) -> None:
+        """After a turn that added a sibling: the branch controls of what is on screen."""
+        if self.conversation is None:
+            return
+        try:
+            branch = await self._store.read_branch(self.conversation.id)
+        except StoreError:
+            return
+        on_screen = [m.id for m in self.messages]
+        if [m.id for m in branch.messages] == on_screen:
+            self._emit(SiblingsChanged(branch.siblings))
 
     async def _store_settled(self, before: list[Message]) -> None:
         for old, new in zip(before, self.messages, strict=True):
@@ -247,8 +300,8 @@ class Chat(Targeting, TabSync):
                 content=text,
                 created_at=self._timestamp(),
             )
-            after = self.messages[-1].id if self.messages else None
-            await self._store.append_message(user, after=after)
+            user = replace(user, parent_id=self.messages[-1].id if self.messages else None)
+            user = await self._store.append_message(user)
             stored = True
             self.messages.append(user)
             assert self.conversation is not None
@@ -281,7 +334,8 @@ class Chat(Targeting, TabSync):
         )
 
     async def regenerate(self) -> bool:
-        """Replace the last reply with a new one for the same user message."""
+        """Answer the last user message again: the new reply is a sibling of the old one,
+        which stays stored (`branch-prev` shows it again)."""
         if not self.can_regenerate or self.conversation is None:
             return False
         stop = self._begin_turn()
@@ -291,18 +345,59 @@ class Chat(Targeting, TabSync):
             if lease is None:
                 raise StoreError("This chat is answering in another tab; wait for it to finish.")
             self._turn_started(self.conversation.id)
-            old = self.messages[-1]
-            stored = await self._store.list_messages(self.conversation.id)
-            if not stored or stored[-1].id != old.id:
-                raise HistoryChanged(self.conversation.id)
-            self.messages.pop()
+            old = self.messages.pop()
             self._emit(MessageRemoved(old.id))
-            await self._reply(stop, replacing=old)
+            await self._reply(stop, regenerating=True)
         except ParlanceError as exc:
             # A failed regenerate keeps the reply it was to replace: show what is stored.
             self._turn_failed(exc, resync=True)
         finally:
             self._turn_over(lease)
+        await self._refresh_siblings()
+        return True
+
+    async def edit(self, message_id: str, text: str) -> bool:
+        """Send an edited user message as a sibling of the one it edits (a new branch from
+        there, the old one kept) and answer it. False when nothing was sent."""
+        index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
+        if index is None or self.messages[index].role != "user" or self.conversation is None:
+            return False
+        if is_blank(text):
+            return False
+        refusal = self._refusal()
+        if refusal:
+            self._emit(ErrorRaised(refusal))
+            return False
+        stop = self._begin_turn()
+        lease = None
+        try:
+            lease = await self._locks.acquire(self.conversation.id)
+            if lease is None:
+                raise StoreError("This chat is answering in another tab; wait for it to finish.")
+            self._turn_started(self.conversation.id)
+            edited = self.messages[index]
+            user = Message(
+                id=self._ids.new_id(),
+                conversation_id=self.conversation.id,
+                role="user",
+                content=text,
+                created_at=self._timestamp(),
+                parent_id=edited.parent_id,
+            )
+            user = await self._store.append_message(user, branch=True)
+            for gone in self.messages[index:]:
+                self._emit(MessageRemoved(gone.id))
+            self.messages = [*self.messages[:index], user]
+            self.conversation = replace(self.conversation, updated_at=user.created_at)
+            self._emit(MessageAdded(user))
+            self._broadcast.publish(ConversationChanged(self.conversation.id))
+            self._refresh_list_soon()
+            await self._reply(stop)
+        except ParlanceError as exc:
+            self._turn_failed(exc, resync=True)
+        finally:
+            self._turn_over(lease)
+        await self._refresh_siblings()
         return True
 
     def _turn_failed(
@@ -344,7 +439,7 @@ class Chat(Targeting, TabSync):
 
     # -- replying ------------------------------------------------------------------------
 
-    async def _reply(self, stop: StopSignal, replacing: Message | None = None) -> None:
+    async def _reply(self, stop: StopSignal, *, regenerating: bool = False) -> None:
         assert self.conversation is not None
         target = self.conversation.model
         entry = self.choice.resolve(target)
@@ -363,7 +458,7 @@ class Chat(Targeting, TabSync):
                 created_at=self._timestamp(),
                 stop=stop,
                 show=self._show_reply,
-                replacing=replacing,
+                regenerating=regenerating,
             )
         finally:
             self._broadcast.publish(ListChanged())

@@ -19,6 +19,18 @@ UNTITLED = "New chat"
 
 
 @dataclass(frozen=True)
+class ChatSettings:
+    """How a conversation's replies are generated. A value left None follows the model's own
+    default (its catalog `generation`); an empty system prompt sends none."""
+
+    system_prompt: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_new_tokens: int | None = None
+    repetition_penalty: float | None = None
+
+
+@dataclass(frozen=True)
 class Conversation:
     id: str
     title: str
@@ -26,6 +38,10 @@ class Conversation:
     model: str | None
     created_at: int
     updated_at: int
+    settings: ChatSettings = field(default_factory=ChatSettings)
+    # The branch shown last: the lane (see tree.py) whose newest message ends it. None: the
+    # lane of the newest message.
+    lane: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,8 @@ class ReplyInfo:
     left_out: int = 0
     # Why the reply failed, or why it was not saved.
     error: str | None = None
+    # The settings it ran with (None values: the model's defaults were used).
+    settings: ChatSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,10 @@ class Message:
     created_at: int
     status: MessageStatus = "done"
     info: ReplyInfo = field(default_factory=ReplyInfo)
+    # The message this one follows (None: the first of its branch); see tree.py.
+    parent_id: str | None = None
+    # The lane the store put it in (tree.py); "" until stored.
+    lane: str = ""
 
     @property
     def model(self) -> str | None:

@@ -5,12 +5,13 @@ Lifecycle states are data here, not strings scattered through the view.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .catalog import Device
 from .conversations import Conversation, Message
+from .tree import Siblings
 
 ModelState = Literal["idle", "queued", "downloading", "compiling", "ready", "failed", "canceled"]
 MODEL_STATES: tuple[ModelState, ...] = (
@@ -67,8 +68,20 @@ class ConversationOpened:
     conversation: Conversation | None
     messages: tuple[Message, ...]
     created: bool = False
-    # Shown again as the store has it now (another tab changed it): not the user's doing.
+    # Shown again as the store has it now (another tab changed it, or another branch of it
+    # was chosen): not a new chat to scroll to the end of.
     refreshed: bool = False
+    # The messages of this branch that have siblings (tree.py).
+    siblings: Mapping[str, Siblings] = field(default_factory=dict)
+    # A message to bring into view (a search result), instead of the end.
+    focus: str | None = None
+
+
+@dataclass(frozen=True)
+class SiblingsChanged:
+    """The open branch's siblings changed (an edit or a regenerate added one)."""
+
+    siblings: Mapping[str, Siblings]
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,7 @@ Event = (
     | TargetChanged
     | EngineChanged
     | ConversationOpened
+    | SiblingsChanged
     | ConversationNotFound
     | ConversationsListed
     | MessageAdded

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .conversations import Conversation, Message, by_recent_activity
+from .conversations import ChatSettings, Conversation, Message, by_recent_activity
 from .errors import ConversationGone, HistoryChanged, StoreError
 from .ports import ConversationChange
 from .tabs import News
+from .tree import Branch, branch_from, lane_for
 
 
 class MemoryStore:
@@ -20,6 +21,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._conversations: dict[str, Conversation] = {}
         self._messages: dict[str, Message] = {}
+        self._defaults = ChatSettings()
 
     def _existing(self, conversation_id: str) -> Conversation:
         found = self._conversations.get(conversation_id)
@@ -27,9 +29,13 @@ class MemoryStore:
             raise ConversationGone(conversation_id)
         return found
 
-    def _newest(self, conversation_id: str) -> Message | None:
-        found = [m for m in self._messages.values() if m.conversation_id == conversation_id]
-        return max(found, key=lambda m: m.created_at, default=None)
+    def _of(self, conversation_id: str) -> list[Message]:
+        return [m for m in self._messages.values() if m.conversation_id == conversation_id]
+
+    def _has_child(self, conversation_id: str, parent: Message | None) -> bool:
+        if parent is None:
+            return bool(self._of(conversation_id))
+        return any(m.parent_id == parent.id for m in self._messages.values())
 
     async def create_conversation(self, conversation: Conversation) -> None:
         if conversation.id in self._conversations:
@@ -51,39 +57,74 @@ class MemoryStore:
 
     async def delete_conversation(self, conversation_id: str) -> None:
         self._conversations.pop(conversation_id, None)
-        for key in [k for k, m in self._messages.items() if m.conversation_id == conversation_id]:
+        for key in [m.id for m in self._of(conversation_id)]:
             del self._messages[key]
 
-    async def append_message(self, message: Message, *, after: str | None) -> None:
+    async def append_message(self, message: Message, *, branch: bool = False) -> Message:
         conversation = self._existing(message.conversation_id)
-        newest = self._newest(message.conversation_id)
-        if (newest.id if newest else None) != after:
-            raise HistoryChanged(message.conversation_id)
-        self._messages[message.id] = message
-        touched = ConversationChange(touched_at=message.created_at).apply(conversation)
-        self._conversations[conversation.id] = touched
-
-    async def put_message(
-        self,
-        message: Message,
-        *,
-        replacing: str | None = None,
-        touched_at: int | None = None,
-    ) -> None:
-        conversation = self._existing(message.conversation_id)
-        if replacing is not None:
-            newest = self._newest(message.conversation_id)
-            if newest is None or newest.id != replacing:
+        parent = None
+        if message.parent_id is not None:
+            parent = self._messages.get(message.parent_id)
+            if parent is None or parent.conversation_id != message.conversation_id:
                 raise HistoryChanged(message.conversation_id)
-            del self._messages[replacing]
-        self._messages[message.id] = replace(message)
+        has_child = self._has_child(message.conversation_id, parent)
+        if has_child and not branch:
+            raise HistoryChanged(message.conversation_id)
+        if message.id in self._messages:
+            raise StoreError(f"Could not save the message: id {message.id} is taken.")
+        stored = replace(message, lane=lane_for(message.id, parent, has_child))
+        self._messages[stored.id] = stored
+        change = ConversationChange(touched_at=stored.created_at, lane=stored.lane)
+        self._conversations[conversation.id] = change.apply(conversation)
+        return stored
+
+    async def put_message(self, message: Message, *, touched_at: int | None = None) -> None:
+        conversation = self._existing(message.conversation_id)
+        stored = self._messages.get(message.id)
+        # Where a message sits in the tree is the store's: a rewrite keeps it.
+        placed = (
+            message
+            if stored is None
+            else replace(message, parent_id=stored.parent_id, lane=stored.lane)
+        )
+        self._messages[message.id] = placed
         if touched_at is not None:
             touched = ConversationChange(touched_at=touched_at).apply(conversation)
             self._conversations[conversation.id] = touched
 
+    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+        conversation = self._conversations.get(conversation_id)
+        wanted = lane or (conversation.lane if conversation else None)
+        return branch_from(self._of(conversation_id), wanted)
+
     async def list_messages(self, conversation_id: str) -> list[Message]:
-        found = [m for m in self._messages.values() if m.conversation_id == conversation_id]
-        return sorted(found, key=lambda m: m.created_at)
+        return sorted(self._of(conversation_id), key=lambda m: m.created_at)
+
+    async def get_defaults(self) -> ChatSettings:
+        return self._defaults
+
+    async def put_defaults(self, settings: ChatSettings) -> None:
+        self._defaults = settings
+
+    async def taken_ids(
+        self, conversation_ids: Sequence[str], message_ids: Sequence[str]
+    ) -> set[str]:
+        return {c for c in conversation_ids if c in self._conversations} | {
+            m for m in message_ids if m in self._messages
+        }
+
+    async def import_conversations(
+        self, conversations: Sequence[tuple[Conversation, Sequence[Message]]]
+    ) -> None:
+        ids = [c.id for c, _ in conversations]
+        message_ids = [m.id for _, messages in conversations for m in messages]
+        taken = await self.taken_ids(ids, message_ids)
+        if taken or len(set(ids)) < len(ids) or len(set(message_ids)) < len(message_ids):
+            raise StoreError("Could not import: an id is already taken; nothing was imported.")
+        for conversation, messages in conversations:
+            self._conversations[conversation.id] = conversation
+            for m in messages:
+                self._messages[m.id] = m
 
 
 class LocalTurnLocks:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from .catalog import Device, ModelEntry
-from .conversations import Conversation, Message
+from .conversations import ChatSettings, Conversation, Message
+from .tree import Branch
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,18 @@ class ConversationChange:
     model: str | _Unchanged | None = UNCHANGED
     # Message activity: the stored updatedAt only ever moves forward.
     touched_at: int | None = None
+    settings: ChatSettings | None = None
+    # The branch to reopen on (tree.py).
+    lane: str | None = None
 
     def apply(self, conversation: Conversation) -> Conversation:
         changed = conversation
         if self.title is not None:
             changed = replace(changed, title=self.title)
+        if self.settings is not None:
+            changed = replace(changed, settings=self.settings)
+        if self.lane is not None:
+            changed = replace(changed, lane=self.lane)
         if not isinstance(self.model, _Unchanged):
             changed = replace(changed, model=self.model)
         if self.touched_at is not None and self.touched_at > changed.updated_at:
@@ -167,24 +175,43 @@ class Store(Protocol):
     async def delete_conversation(self, conversation_id: str) -> None:
         """Delete a conversation and all its messages, in one transaction."""
 
-    async def append_message(self, message: Message, *, after: str | None) -> None:
-        """Add `message` as the newest of its conversation and move the conversation's
-        updatedAt to its time, if the newest stored message is still `after` (None: the
-        conversation has no message yet)."""
+    async def append_message(self, message: Message, *, branch: bool = False) -> Message:
+        """Add `message` under its `parent_id` (None: as a first message) and return it as
+        stored, in its lane (tree.py). The conversation then reopens on that branch and its
+        updatedAt moves to the message's time.
 
-    async def put_message(
-        self,
-        message: Message,
-        *,
-        replacing: str | None = None,
-        touched_at: int | None = None,
-    ) -> None:
-        """Write a message whether or not it was written before (an upsert), deleting the
-        message `replacing` in the same transaction, which must then be the newest stored
-        message; `touched_at` moves the conversation's updatedAt forward."""
+        Without `branch`, the parent must still be a leaf (None: the conversation has no
+        message yet), or HistoryChanged: another tab went on from there. With `branch` the
+        message becomes a sibling of the parent's children (an edit or a regenerate); the
+        parent must exist."""
+
+    async def put_message(self, message: Message, *, touched_at: int | None = None) -> None:
+        """Rewrite a stored message (a reply as it streams and ends); `touched_at` moves the
+        conversation's updatedAt forward."""
+
+    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+        """The branch ending at the newest message of `lane` (None: the lane the conversation
+        was last shown on), first message first, with the siblings of its messages. Reads that
+        branch only, not the rest of the tree."""
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
-        """The conversation's readable messages in time order."""
+        """Every readable message of the conversation, all branches, in time order."""
+
+    async def get_defaults(self) -> ChatSettings:
+        """The settings new chats start with (#/settings)."""
+
+    async def put_defaults(self, settings: ChatSettings) -> None: ...
+
+    async def taken_ids(
+        self, conversation_ids: Sequence[str], message_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of these ids a stored conversation or message already has."""
+
+    async def import_conversations(
+        self, conversations: Sequence[tuple[Conversation, Sequence[Message]]]
+    ) -> None:
+        """Add whole conversations with their messages (lanes set), all in one transaction:
+        nothing is written unless everything is; an id already taken refuses the lot."""
 
 
 class Clock(Protocol):

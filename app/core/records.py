@@ -16,6 +16,7 @@ from typing import Any
 from .conversations import (
     MESSAGE_STATUSES,
     ROLES,
+    ChatSettings,
     Conversation,
     Message,
     MessageStatus,
@@ -37,6 +38,51 @@ _INFO_FIELDS: dict[str, tuple[str, type | tuple[type, ...]]] = {
 }
 
 
+_INF = float("inf")
+# ChatSettings' fields as stored (camelCase), with the type each must have.
+_SETTINGS_FIELDS: dict[str, tuple[str, type | tuple[type, ...]]] = {
+    "system_prompt": ("systemPrompt", str),
+    "temperature": ("temperature", (int, float)),
+    "top_p": ("topP", (int, float)),
+    "max_new_tokens": ("maxNewTokens", int),
+    "repetition_penalty": ("repetitionPenalty", (int, float)),
+}
+
+
+def settings_record(settings: ChatSettings) -> dict[str, Any]:
+    """Settings as stored and exported: camelCase, values left to the model left out."""
+    record: dict[str, Any] = {}
+    for name, (key, _kind) in _SETTINGS_FIELDS.items():
+        value = getattr(settings, name)
+        if value is not None and value != "":
+            record[key] = value
+    return record
+
+
+def settings_from(record: Any) -> ChatSettings:
+    """Settings from storage; a field of the wrong type (or not finite) follows the model."""
+    return ChatSettings(**_typed_fields(record, _SETTINGS_FIELDS))
+
+
+def _typed_fields(
+    record: Any, spec: dict[str, tuple[str, type | tuple[type, ...]]]
+) -> dict[str, Any]:
+    if not isinstance(record, Mapping):
+        return {}
+    fields: dict[str, Any] = {}
+    for name, (key, kind) in spec.items():
+        value = record.get(key)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            continue
+        if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
+            continue
+        if isinstance(value, int | float) and kind == (int, float):
+            fields[name] = float(value)
+        else:
+            fields[name] = value
+    return fields
+
+
 def reply_info_record(info: ReplyInfo) -> dict[str, Any]:
     """A reply's record as stored and exported: camelCase, unset fields left out."""
     record: dict[str, Any] = {}
@@ -44,6 +90,8 @@ def reply_info_record(info: ReplyInfo) -> dict[str, Any]:
         value = getattr(info, name)
         if value is not None and not (name == "left_out" and value == 0):
             record[key] = value
+    if info.settings is not None:
+        record["settings"] = settings_record(info.settings)
     return record
 
 
@@ -51,38 +99,43 @@ def reply_info_from(record: Any) -> ReplyInfo:
     """A reply's record from storage; a field of the wrong type is left unset."""
     if not isinstance(record, Mapping):
         return ReplyInfo()
-    fields: dict[str, Any] = {}
-    for name, (key, kind) in _INFO_FIELDS.items():
-        value = record.get(key)
-        if isinstance(value, bool) or not isinstance(value, kind):
-            continue
-        if isinstance(value, int | float) and kind == (int, float):
-            fields[name] = float(value)
-        else:
-            fields[name] = value
+    fields = _typed_fields(record, _INFO_FIELDS)
+    if isinstance(record.get("settings"), Mapping):
+        fields["settings"] = settings_from(record["settings"])
     return ReplyInfo(**fields)
 
 
 def conversation_record(c: Conversation) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "model": c.model,
         "createdAt": c.created_at,
         "updatedAt": c.updated_at,
+        "settings": settings_record(c.settings),
     }
+    if c.lane is not None:
+        record["lane"] = c.lane
+    return record
 
 
 def message_record(m: Message) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "id": m.id,
         "conversationId": m.conversation_id,
+        "parentId": m.parent_id,
         "role": m.role,
         "content": m.content,
         "createdAt": m.created_at,
         "status": m.status,
         "metadata": reply_info_record(m.info),
     }
+    if m.lane:
+        record["lane"] = m.lane
+        if m.lane == m.id:
+            # Lane starts are indexed (byFork): the siblings of a branch are one range read.
+            record["forkParent"] = m.parent_id or ""
+    return record
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -121,6 +174,8 @@ def conversation_from(record: Any) -> Conversation | None:
         created_at=created,
         # A record without updatedAt still belongs in the sidebar: it sorts by creation.
         updated_at=_time(record.get("updatedAt"), created),
+        settings=settings_from(record.get("settings")),
+        lane=_id(record.get("lane")),
     )
 
 
@@ -144,6 +199,8 @@ def message_from(record: Any) -> Message | None:
         created_at=_time(record.get("createdAt")),
         status=typed_status,
         info=reply_info_from(record.get("metadata")),
+        parent_id=_id(record.get("parentId")),
+        lane=_id(record.get("lane")) or "",
     )
 
 
@@ -153,8 +210,9 @@ class ReadMessages:
     skipped: int
 
 
-def messages_from(records: Iterable[Any]) -> ReadMessages:
-    """Every readable message of `records`, in time order, and how many were unreadable."""
+def messages_from(records: Iterable[Any], *, sort: bool = True) -> ReadMessages:
+    """Every readable message of `records` (in time order unless `sort` is False: a branch
+    comes in its own order), and how many were unreadable."""
     messages: list[Message] = []
     skipped = 0
     for record in records:
@@ -163,5 +221,6 @@ def messages_from(records: Iterable[Any]) -> ReadMessages:
             skipped += 1
         else:
             messages.append(message)
-    messages.sort(key=lambda m: m.created_at)
+    if sort:
+        messages.sort(key=lambda m: m.created_at)
     return ReadMessages(messages, skipped)

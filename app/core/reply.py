@@ -2,9 +2,9 @@
 
 - While it streams, the reply is written at most once a second (one write in flight at a time),
   so a reload loses about a second of it; the final write comes after the last autosave.
-- A regenerated reply replaces the old one in the same transaction as its own first write:
-  until then the old reply stays stored, so a full disk at any point leaves one whole reply. A
-  regenerate that fails before writing anything keeps the old reply (nothing is written).
+- The first write adds the reply to the tree (under the user's message); a regenerated reply
+  becomes a sibling of the old one (a branch), which stays stored: a full disk at any point
+  leaves every whole reply. A regenerate that fails before writing anything writes nothing.
 - The end of a reply is shown as done or stopped only once it is stored; a reply the store
   refused stays on screen as an error that says it was not saved.
 - A write that finds the conversation deleted (in another tab) stops the reply: nothing is
@@ -34,14 +34,14 @@ class ReplyWriter:
         reply: Message,
         show: Callable[[Message], None],
         on_gone: Callable[[], None],
-        replacing: str | None = None,
+        branch: bool = False,
     ) -> None:
         self.current = reply
         self._store = store
         self._clock = clock
         self._show = show
         self._on_gone = on_gone
-        self._replacing = replacing
+        self._branch = branch
         self._written = False
         self._last_saved = clock.monotonic_ms()
         self._saving: asyncio.Future[None] | None = None
@@ -72,9 +72,14 @@ class ReplyWriter:
             pass  # the final write tries again and reports what fails
 
     async def _write(self, message: Message, touched_at: int | None = None) -> None:
-        replacing = None if self._written else self._replacing
-        await self._store.put_message(message, replacing=replacing, touched_at=touched_at)
+        if self._written:
+            await self._store.put_message(message, touched_at=touched_at)
+            return
+        stored = await self._store.append_message(message, branch=self._branch)
         self._written = True
+        self.current = replace(self.current, lane=stored.lane)
+        if touched_at is not None:
+            await self._store.put_message(replace(message, lane=stored.lane), touched_at=touched_at)
 
     async def finish(self, status: MessageStatus, info: ReplyInfo, touched_at: int) -> Message:
         """Store the reply's end, then show it. Raises StoreError (after showing the reply as
@@ -83,12 +88,13 @@ class ReplyWriter:
             with contextlib.suppress(StoreError):
                 await self._saving
         final = replace(self.current, status=status, info=info)
-        if status == "error" and self._replacing is not None and not self._written:
+        if status == "error" and self._branch and not self._written:
             # A regenerate that failed: the reply it was to replace is still stored and whole.
             self.current = final
             return final
         try:
             await self._write(final, touched_at)
+            final = replace(final, lane=self.current.lane)
         except StoreError as exc:
             unsaved = replace(
                 final, status="error", info=replace(info, error=f"This reply was not saved. {exc}")

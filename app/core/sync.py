@@ -190,12 +190,19 @@ class TabSync:
                 self._leave_remote_turn()
                 self._emit(OpenConversationDeleted(cid))
                 return
-            messages = await self._store.list_messages(cid)
+            # The branch the conversation would reopen on: the one written last, here or in
+            # the other tab.
+            branch = await self._store.read_branch(cid)
             if self.conversation is None or self.conversation.id != cid:
                 return
             self.conversation = conversation
             # A reply stored mid-stream by a turn that has ended (here or in a tab that died)
             # shows as what it is now: stopped.
+            messages = branch.messages
             self.messages = messages if self._elsewhere else settled(messages)
-            self._emit(ConversationOpened(conversation, tuple(self.messages), refreshed=True))
+            self._emit(
+                ConversationOpened(
+                    conversation, tuple(self.messages), refreshed=True, siblings=branch.siblings
+                )
+            )
             self._emit(StreamingChanged(False, self.can_regenerate))

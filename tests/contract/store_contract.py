@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from app.core.conversations import Conversation, Message, ReplyInfo
+from app.core.conversations import ChatSettings, Conversation, Message, ReplyInfo
 from app.core.errors import ConversationGone, HistoryChanged, StoreError
 from app.core.ports import ConversationChange, Store
 
@@ -31,6 +31,19 @@ def conversation(cid: str, updated_at: int, model: str | None = None) -> Convers
 
 def message(cid: str, mid: str, at: int, **extra: object) -> Message:
     return Message(mid, cid, "user", f"text {mid}", at, **extra)  # type: ignore[arg-type]
+
+
+async def line(store: Store, cid: str, ids: list[str], start: int = 1) -> list[Message]:
+    """Append `ids` one after the other (each under the one before); the stored messages."""
+    stored: list[Message] = []
+    for i, mid in enumerate(ids):
+        parent = stored[-1].id if stored else None
+        stored.append(await store.append_message(message(cid, mid, start + i, parent_id=parent)))
+    return stored
+
+
+def ids(messages: list[Message]) -> list[str]:
+    return [m.id for m in messages]
 
 
 async def refused(write: Coroutine[Any, Any, object], kind: type[StoreError]) -> None:
@@ -83,10 +96,10 @@ async def activity_only_moves_updated_at_forward(store: Store) -> None:
 @check
 async def no_write_recreates_a_deleted_conversation(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
-    await store.append_message(message("c1", "m1", 1), after=None)
+    await line(store, "c1", ["m1"])
     await store.delete_conversation("c1")
     await refused(store.update_conversation("c1", ConversationChange(title="x")), ConversationGone)
-    await refused(store.append_message(message("c1", "m2", 2), after=None), ConversationGone)
+    await refused(store.append_message(message("c1", "m2", 2)), ConversationGone)
     await refused(store.put_message(message("c1", "m3", 3, status="streaming")), ConversationGone)
     assert await store.get_conversation("c1") is None
     assert await store.list_messages("c1") == []
@@ -104,11 +117,11 @@ async def conversations_list_most_recently_updated_first(store: Store) -> None:
 async def appending_extends_the_history_and_moves_the_conversation_up(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
     await store.create_conversation(conversation("c2", 1))
-    await store.append_message(message("c1", "m1", 100), after=None)
-    await store.append_message(message("c2", "x1", 150), after=None)
-    await store.append_message(message("c1", "m2", 200), after="m1")
-    assert [m.id for m in await store.list_messages("c1")] == ["m1", "m2"]
-    assert [m.id for m in await store.list_messages("c2")] == ["x1"]
+    await line(store, "c1", ["m1"], 100)
+    await line(store, "c2", ["x1"], 150)
+    await store.append_message(message("c1", "m2", 200, parent_id="m1"))
+    assert ids(await store.list_messages("c1")) == ["m1", "m2"]
+    assert ids(await store.list_messages("c2")) == ["x1"]
     assert await store.list_messages("none") == []
     assert [c.id for c in await store.list_conversations()] == ["c1", "c2"]
     found = await store.get_conversation("c1")
@@ -118,12 +131,117 @@ async def appending_extends_the_history_and_moves_the_conversation_up(store: Sto
 @check
 async def a_stale_append_is_refused_and_writes_nothing(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
-    await store.append_message(message("c1", "m1", 100), after=None)
-    await store.append_message(message("c1", "other-tab", 200), after="m1")
+    await line(store, "c1", ["m1"], 100)
+    await store.append_message(message("c1", "other-tab", 200, parent_id="m1"))
     # This tab still thinks the chat ends with m1.
-    await refused(store.append_message(message("c1", "m2", 300), after="m1"), HistoryChanged)
-    await refused(store.append_message(message("c1", "m3", 300), after=None), HistoryChanged)
-    assert [m.id for m in await store.list_messages("c1")] == ["m1", "other-tab"]
+    await refused(store.append_message(message("c1", "m2", 300, parent_id="m1")), HistoryChanged)
+    await refused(store.append_message(message("c1", "m3", 300)), HistoryChanged)
+    await refused(store.append_message(message("c1", "m4", 300, parent_id="nope")), HistoryChanged)
+    assert ids(await store.list_messages("c1")) == ["m1", "other-tab"]
+
+
+@check
+async def a_line_of_messages_is_one_lane_read_back_as_one_branch(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    stored = await line(store, "c1", ["a", "b", "c"])
+    assert {m.lane for m in stored} == {"a"}
+    branch = await store.read_branch("c1")
+    assert ids(branch.messages) == ["a", "b", "c"] and branch.siblings == {}
+    assert [m.parent_id for m in branch.messages] == [None, "a", "b"]
+    assert (await store.read_branch("none")).messages == []
+
+
+@check
+async def a_branch_keeps_the_old_one_and_reopens_where_it_was_written(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["q", "r1", "q2", "r2"])
+    # Regenerate r1: a sibling under q, in a lane of its own.
+    r1b = await store.append_message(message("c1", "r1b", 10, parent_id="q"), branch=True)
+    assert r1b.lane == "r1b"
+    branch = await store.read_branch("c1")
+    assert ids(branch.messages) == ["q", "r1b"]
+    assert branch.siblings["r1b"].lanes == ("q", "r1b")
+    assert branch.siblings["r1b"].position == "2/2"
+    # The first branch is still whole, and stepping back to it shows it to its end.
+    old = await store.read_branch("c1", "q")
+    assert ids(old.messages) == ["q", "r1", "q2", "r2"]
+    assert old.siblings["r1"].position == "1/2" and "q2" not in old.siblings
+    assert len(await store.list_messages("c1")) == 5
+
+
+@check
+async def editing_the_first_message_makes_sibling_roots(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["q", "r"])
+    await store.append_message(message("c1", "q-edit", 5), branch=True)
+    await store.append_message(message("c1", "r-edit", 6, parent_id="q-edit"))
+    branch = await store.read_branch("c1")
+    assert ids(branch.messages) == ["q-edit", "r-edit"]
+    assert branch.siblings["q-edit"].lanes == ("q", "q-edit")
+    assert ids((await store.read_branch("c1", "q")).messages) == ["q", "r"]
+
+
+@check
+async def a_branch_under_a_branch_reads_back_through_every_lane(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["a", "b", "c", "d"])
+    await store.append_message(message("c1", "c2", 10, parent_id="b"), branch=True)
+    await store.append_message(message("c1", "d2", 11, parent_id="c2"))
+    await store.append_message(message("c1", "d3", 12, parent_id="c2"), branch=True)
+    await store.append_message(message("c1", "e3", 13, parent_id="d3"))
+    branch = await store.read_branch("c1")
+    assert ids(branch.messages) == ["a", "b", "c2", "d3", "e3"]
+    assert branch.siblings["c2"].position == "2/2"
+    assert branch.siblings["d3"].lanes == ("c2", "d3")
+    middle = await store.read_branch("c1", "c2")
+    assert ids(middle.messages) == ["a", "b", "c2", "d2"]
+    assert middle.siblings["d2"].position == "1/2"
+
+
+@check
+async def the_branch_shown_is_remembered_with_the_conversation(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["q", "r1"])
+    await store.append_message(message("c1", "r2", 5, parent_id="q"), branch=True)
+    await store.update_conversation("c1", ConversationChange(lane="q"))
+    assert ids((await store.read_branch("c1")).messages) == ["q", "r1"]
+    # A lane that is not there (an old record) falls back to the newest message's branch.
+    await store.update_conversation("c1", ConversationChange(lane="gone"))
+    assert ids((await store.read_branch("c1")).messages) == ["q", "r2"]
+
+
+@check
+async def settings_and_defaults_round_trip(store: Store) -> None:
+    chosen = ChatSettings("Be brief.", temperature=0.2, top_p=0.9, max_new_tokens=64)
+    await store.create_conversation(replace(conversation("c1", 1), settings=chosen))
+    found = await store.get_conversation("c1")
+    assert found is not None and found.settings == chosen
+    changed = await store.update_conversation(
+        "c1", ConversationChange(settings=ChatSettings(repetition_penalty=1.3))
+    )
+    assert changed.settings == ChatSettings(repetition_penalty=1.3)
+    assert await store.get_defaults() == ChatSettings()
+    await store.put_defaults(chosen)
+    assert await store.get_defaults() == chosen
+
+
+@check
+async def an_import_writes_everything_or_nothing(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["m1"])
+    assert await store.taken_ids(["c1", "c9"], ["m1", "m9"]) == {"c1", "m1"}
+    fresh = conversation("c2", 3)
+    placed = [
+        Message("n1", "c2", "user", "hi", 1, lane="n1"),
+        Message("n2", "c2", "assistant", "yo", 2, parent_id="n1", lane="n1"),
+    ]
+    clash = (conversation("c3", 4), [Message("m1", "c3", "user", "x", 1, lane="m1")])
+    await refused(store.import_conversations([(fresh, placed), clash]), StoreError)
+    assert await store.get_conversation("c2") is None and await store.list_messages("c2") == []
+    await store.import_conversations([(fresh, placed)])
+    branch = await store.read_branch("c2")
+    assert ids(branch.messages) == ["n1", "n2"]
+    assert [c.id for c in await store.list_conversations()] == ["c2", "c1"]
 
 
 @check
@@ -138,9 +256,9 @@ async def a_message_round_trips_with_its_status_and_metadata(store: Store) -> No
         status="stopped",
         info=ReplyInfo(model="tinylm/a", tokens=3, tokens_per_second=12.5, left_out=1, error="x"),
     )
-    await store.append_message(m, after=None)
+    stored = await store.append_message(m)
     (back,) = await store.list_messages("c1")
-    assert back == m
+    assert back == stored == replace(m, lane="m1")
 
 
 @check
@@ -156,33 +274,20 @@ async def put_message_is_an_upsert_and_can_touch_the_conversation(store: Store) 
 
 
 @check
-async def replacing_swaps_the_newest_message_in_one_write(store: Store) -> None:
+async def a_rewrite_keeps_the_message_where_it_is_in_the_tree(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
-    await store.append_message(message("c1", "q", 1), after=None)
-    await store.append_message(message("c1", "old", 2), after="q")
-    await store.put_message(message("c1", "new", 3), replacing="old")
-    assert [m.id for m in await store.list_messages("c1")] == ["q", "new"]
-
-
-@check
-async def replacing_a_message_that_is_no_longer_the_newest_is_refused(store: Store) -> None:
-    await store.create_conversation(conversation("c1", 1))
-    await store.append_message(message("c1", "q", 1), after=None)
-    await store.append_message(message("c1", "old", 2), after="q")
-    await store.append_message(message("c1", "q2", 3), after="old")
-    await refused(store.put_message(message("c1", "new", 4), replacing="old"), HistoryChanged)
-    assert [m.id for m in await store.list_messages("c1")] == ["q", "old", "q2"]
+    await line(store, "c1", ["q", "r"])
+    await store.put_message(message("c1", "r", 2, status="done"))
+    (_, back) = await store.list_messages("c1")
+    assert (back.parent_id, back.lane) == ("q", "q")
 
 
 @check
 async def deleting_a_conversation_deletes_its_messages_and_nothing_else(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
     await store.create_conversation(conversation("c2", 2))
-    after = None
-    for i in range(5):
-        await store.append_message(message("c1", f"a{i}", i), after=after)
-        after = f"a{i}"
-    await store.append_message(message("c2", "b0", 0), after=None)
+    await line(store, "c1", [f"a{i}" for i in range(5)])
+    await line(store, "c2", ["b0"])
     await store.delete_conversation("c1")
     assert await store.get_conversation("c1") is None
     assert await store.list_messages("c1") == []

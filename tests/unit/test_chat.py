@@ -17,6 +17,7 @@ from app.core.events import (
     MessageRemoved,
     MessageUpdated,
     ReplyMetrics,
+    SiblingsChanged,
     StreamingChanged,
 )
 from app.core.memory import MemoryStore
@@ -110,13 +111,19 @@ def test_a_streaming_reply_is_saved_at_least_once_a_second() -> None:
         h = Harness({"tiny/a": " ".join(f"w{i}" for i in range(10))})
         h.clock.step_ms = 300  # every reading advances 300 ms
         saves: list[str] = []
-        original = h.store.put_message
+        original_put, original_append = h.store.put_message, h.store.append_message
 
-        async def spy(message: Any, **kwargs: Any) -> None:
+        async def spy_put(message: Any, **kwargs: Any) -> None:
             saves.append(message.content)
-            await original(message, **kwargs)
+            await original_put(message, **kwargs)
 
-        h.store.put_message = spy  # type: ignore[method-assign]
+        async def spy_append(message: Any, **kwargs: Any) -> Any:
+            if message.role == "assistant":
+                saves.append(message.content)
+            return await original_append(message, **kwargs)
+
+        h.store.put_message = spy_put  # type: ignore[method-assign]
+        h.store.append_message = spy_append  # type: ignore[method-assign]
         await h.chat.open_new()
         await h.chat.send("go")
         partial = [s for s in saves if s and not s.endswith("w9")]
@@ -255,7 +262,7 @@ def test_the_reply_record_survives_serialisation_as_json() -> None:
     run(scenario())
 
 
-def test_regenerate_replaces_the_last_reply_for_the_same_user_message() -> None:
+def test_regenerate_adds_a_sibling_reply_and_keeps_the_old_one() -> None:
     async def scenario() -> None:
         h = Harness()
         await h.chat.open_new()
@@ -268,13 +275,60 @@ def test_regenerate_replaces_the_last_reply_for_the_same_user_message() -> None:
         stored = await h.store.list_messages(h.chat.conversation.id)
         assert [(m.role, m.content) for m in stored] == [
             ("user", "hi"),
+            ("assistant", "Hello from A"),
             ("assistant", "A second answer"),
         ]
-        assert stored[1].id != old.id
+        new = h.chat.messages[-1]
+        assert [m.content for m in h.chat.messages] == ["hi", "A second answer"]
+        assert new.parent_id == old.parent_id == h.chat.messages[0].id
         assert [e.message_id for e in h.events.of(MessageRemoved)] == [old.id]
+        siblings = h.events.of(SiblingsChanged)[-1].siblings
+        assert siblings[new.id].position == "2/2"
         # The model saw the conversation up to the user message, not the replaced reply.
         _, turns = h.engine.generated[-1]
         assert [t.content for t in turns] == ["hi"]
+
+    run(scenario())
+
+
+def test_stepping_to_a_sibling_shows_its_branch_and_reopens_on_it() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        await h.chat.send("more")
+        h.engine.replies["tiny/a"] = "Second take"
+        first_reply = h.chat.messages[1]
+        await h.chat.edit(h.chat.messages[0].id, "hello instead")
+        assert [m.content for m in h.chat.messages] == ["hello instead", "Second take"]
+        cid = h.chat.conversation.id if h.chat.conversation else ""
+        opened = h.events.of(SiblingsChanged)[-1].siblings
+        edited = h.chat.messages[0]
+        assert opened[edited.id].position == "2/2"
+        previous = opened[edited.id].previous
+        assert previous is not None
+        await h.chat.show_branch(previous)
+        assert [m.content for m in h.chat.messages] == [
+            "hi",
+            "Hello from A",
+            "more",
+            "Hello from A",
+        ]
+        assert h.chat.messages[1] == first_reply
+        await h.chat.open_new()
+        await h.chat.open(cid)
+        assert [m.content for m in h.chat.messages][:2] == ["hi", "Hello from A"]
+        # The model answers from the branch on screen only.
+        h.engine.replies["tiny/a"] = "On the first branch"
+        await h.chat.send("and then?")
+        _, turns = h.engine.generated[-1]
+        assert [t.content for t in turns] == [
+            "hi",
+            "Hello from A",
+            "more",
+            "Hello from A",
+            "and then?",
+        ]
 
     run(scenario())
 
@@ -376,10 +430,10 @@ def test_a_message_the_store_refuses_is_handed_back_to_the_user() -> None:
         class FullStore(MemoryStore):
             full = False
 
-            async def append_message(self, message: Message, *, after: str | None) -> None:
+            async def append_message(self, message: Message, *, branch: bool = False) -> Message:
                 if self.full:
                     raise StoreError("the disk is full")
-                await super().append_message(message, after=after)
+                return await super().append_message(message, branch=branch)
 
         h = Harness()
         h.store = store = FullStore()

@@ -34,9 +34,9 @@ class FailingStore(MemoryStore):
         self._check()
         await super().put_message(message, **kwargs)
 
-    async def append_message(self, message: Message, *, after: str | None) -> None:
+    async def append_message(self, message: Message, *, branch: bool = False) -> Message:
         self._check()
-        await super().append_message(message, after=after)
+        return await super().append_message(message, branch=branch)
 
 
 def harness_with(store: MemoryStore, replies: dict[str, str] | None = None) -> ChatHarness:
@@ -125,9 +125,10 @@ def test_a_reply_the_store_refuses_is_shown_as_not_saved_never_as_done() -> None
         await h.chat.send("hi")
         original = store.append_message
 
-        async def then_fill(message: Message, *, after: str | None) -> None:
-            await original(message, after=after)
+        async def then_fill(message: Message, *, branch: bool = False) -> Message:
+            stored = await original(message, branch=branch)
             store.full = True  # the question is stored; the reply will not be
+            return stored
 
         store.append_message = then_fill  # type: ignore[method-assign]
         await h.chat.send("again")
