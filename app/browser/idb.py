@@ -230,7 +230,8 @@ _JS = """
           const got = stores.messages.get(record.parentId);
           got.onsuccess = () => {
             const parent = got.result;
-            if (!parent || parent.conversationId !== record.conversationId) {
+            const lost = !parent || typeof parent.lane !== "string" || !parent.lane;
+            if (lost || parent.conversationId !== record.conversationId) {
               reject(fail("HistoryChanged", record.conversationId));
               return;
             }
@@ -275,18 +276,23 @@ _JS = """
           if (parentId === null || parentId === undefined) return;
           const parent = messages.get(parentId);
           parent.onsuccess = () => {
-            if (parent.result) walk(parent.result.lane, parent.result.createdAt);
+            if (placed(parent.result)) walk(parent.result.lane, parent.result.createdAt);
           };
         };
       };
+      const placed = (record) => record && typeof record.lane === "string" && record.lane;
+      // The newest message that has a place in the tree (a record without a lane is not one).
       const fromNewest = () => {
         const newest = messages.index("byConversationTime").openCursor(rangeOf(id), "prev");
         newest.onsuccess = () => {
-          if (newest.result) walk(newest.result.value.lane, Infinity);
+          const at = newest.result;
+          if (!at) return;
+          if (placed(at.value)) walk(at.value.lane, Infinity);
+          else at.continue();
         };
       };
       const start = (lane) => {
-        if (!lane) { fromNewest(); return; }
+        if (typeof lane !== "string" || !lane) { fromNewest(); return; }
         const tail = byLane.openKeyCursor(
           IDBKeyRange.bound([id, lane, -Infinity], [id, lane, Infinity]), "prev");
         tail.onsuccess = () => { if (tail.result) walk(lane, Infinity); else fromNewest(); };

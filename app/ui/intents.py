@@ -15,6 +15,10 @@ class Intents:
     send: Callable[[str], None]
     stop: Callable[[], None]
     regenerate: Callable[[], None]
+    # Send an edited user message as a new branch from it: (message id, new text).
+    edit: Callable[[str, str], None]
+    # Show the branch that ends at this lane's newest message (tree.py).
+    show_branch: Callable[[str], None]
     choose_model: Callable[[str | None], None]
     new_chat: Callable[[], None]
     open_chat: Callable[[str], None]

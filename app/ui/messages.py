@@ -23,10 +23,12 @@ from app.core.events import (
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
+    SiblingsChanged,
     StreamingChanged,
 )
 from app.core.markdown import render_markdown
 
+from .branches import Branching
 from .format import MARKDOWN_LIMIT_CHARS, describe_reply, empty_reply_text, reply_details
 from .intents import Intents
 
@@ -57,8 +59,11 @@ class MessageList:
         self._following = True
         self._streaming = False
         self._copies = 0
+        self.branching = Branching(dom, self._list)
 
     def bind(self, intents: Intents) -> None:
+        self.branching.bind(intents)
+        self._dom.on(self._list, "keydown", self.branching.keydown)
         self._dom.on(self._regenerate, "click", lambda _e: self._regenerate_clicked(intents))
         self._dom.on(self._jump, "click", lambda _e: self.jump_to_latest())
         self._dom.on(self._list, "scroll", self._scrolled)
@@ -94,14 +99,18 @@ class MessageList:
                 element = self._elements.pop(message_id, None)
                 if element is not None:
                     element.remove()
+            case SiblingsChanged(siblings):
+                self.branching.show_siblings(self._elements, siblings)
             case StreamingChanged(streaming, can_regenerate):
                 self._streaming = streaming
+                self.branching.set_busy(streaming)
                 self._regenerate.hidden = not can_regenerate
                 if not streaming:
                     self._jump.hidden = True
-            case ConversationOpened(_, messages, created, refreshed):
+            case ConversationOpened(_, messages, created, refreshed, siblings):
                 if not created:
                     self._show(messages, keep_place=refreshed)
+                    self.branching.show_siblings(self._elements, siblings)
                 last = messages[-1] if messages else None
                 self._regenerate.hidden = not (last is not None and last.role == "assistant")
             case ConversationNotFound():
@@ -137,6 +146,7 @@ class MessageList:
         """Show these messages, at the end; or, when the same chat is shown again because
         another tab changed it, where the reader was (still following if they were)."""
         place = self._list.scrollTop
+        self.branching.cancel_edit(refocus=False)
         for element in self._elements.values():
             element.remove()
         self._elements.clear()
@@ -180,6 +190,8 @@ class MessageList:
                 **{"class": "message-copy", "aria-label": COPY_LABELS["message-copy"]},
             )
         )
+        if message.role == "user":
+            actions.appendChild(self.branching.edit_button())
         element.appendChild(actions)
         self._list.appendChild(element)
         self._elements[message.id] = element
@@ -242,6 +254,8 @@ class MessageList:
             block.appendChild(pre)
 
     def _clicked(self, event: Any) -> None:
+        if self.branching.clicked(event):
+            return
         button = event.target.closest(COPY_BUTTONS) if event.target else None
         if not button:  # JS null is not None
             return

@@ -151,8 +151,33 @@ class ChatPage:
             self.page.wait_for_timeout(100)
 
     def seed(self, conversations: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
-        """Write records straight into the app's database (after it created its schema)."""
-        self.page.evaluate(_WRITE_ALL, {"conversations": conversations, "messages": messages})
+        """Write records straight into the app's database (after it created its schema).
+
+        Messages without `lane` are placed as the app would place a chat written in one line:
+        each under the one before it (in time order), in the first one's lane."""
+        self.page.evaluate(
+            _WRITE_ALL, {"conversations": conversations, "messages": threaded(messages)}
+        )
+
+
+def threaded(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    placed: list[dict[str, Any]] = []
+    last: dict[str, dict[str, Any]] = {}
+    lanes: dict[str, str] = {}
+    for record in sorted(
+        messages, key=lambda m: (str(m.get("conversationId")), m.get("createdAt", 0))
+    ):
+        record = dict(record)
+        cid = str(record.get("conversationId"))
+        if "lane" not in record:
+            previous = last.get(cid)
+            record["parentId"] = previous["id"] if previous else None
+            record["lane"] = lanes.setdefault(cid, str(record.get("id")))
+            if record["lane"] == record.get("id"):
+                record["forkParent"] = ""
+        last[cid] = record
+        placed.append(record)
+    return placed
 
 
 _READ_ALL = """() => new Promise((resolve, reject) => {

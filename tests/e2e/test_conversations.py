@@ -137,7 +137,9 @@ def test_stop_keeps_the_partial_reply_marked_stopped(page: Page, long_catalog: s
     assert chat.content(chat.reply()) == partial
 
 
-def test_regenerate_replaces_the_last_reply(page: Page, long_catalog: str) -> None:
+def test_regenerate_shows_a_new_reply_and_keeps_the_old_one_as_a_sibling(
+    page: Page, long_catalog: str
+) -> None:
     chat = ChatPage(page).open(f"?device=wasm&catalog={long_catalog}#/chat")
     chat.send("hi")
     expect(chat.reply().get_by_test_id("message-content")).to_contain_text("Hello")
@@ -154,7 +156,11 @@ def test_regenerate_replaces_the_last_reply(page: Page, long_catalog: str) -> No
     page.get_by_test_id("stop").click()
     expect(chat.reply()).to_have_attribute("data-status", "stopped")
     expect(chat.messages).to_have_count(2)
-    assert chat.stored_message_count(chat.conversation_id()) == 2
+    expect(chat.reply().get_by_test_id("branch-position")).to_have_text("2/2")
+    assert chat.stored_message_count(chat.conversation_id()) == 3
+    chat.reply().get_by_test_id("branch-prev").click()
+    expect(chat.reply()).to_have_attribute("data-message-id", stopped_id or "")
+    expect(chat.reply().get_by_test_id("branch-position")).to_have_text("1/2")
 
 
 def test_a_reload_mid_reply_keeps_the_user_message_and_part_of_the_reply(
@@ -185,9 +191,11 @@ def test_hostile_markup_in_messages_and_replies_never_runs(page: Page) -> None:
     user = chat.messages.first.get_by_test_id("message-content")
     expect(user).to_have_text(hostile)
     # A stored reply with the same markup (as an import or a model could produce) renders safely.
+    last = chat.stored_messages(conversation_id)[-1]
     chat.seed(
         [],
         [{"id": "hostile", "conversationId": conversation_id, "role": "assistant",
+          "parentId": last["id"], "lane": last["lane"],
           "content": hostile + "\n\n<script>window.__pwned=1</script>",
           "createdAt": 4_000_000_000_000, "status": "done",
           "metadata": {"model": "tinylm/tiny-chat-a"}}],

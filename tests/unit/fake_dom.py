@@ -32,11 +32,45 @@ class FakeElement:
         self.scrollTop = 0
         self.clientHeight = 100
         self.focused = False
-        self.classList = SimpleNamespace(add=self._add_class)
+        self.classList = SimpleNamespace(add=self._add_class, remove=self._remove_class)
 
     def _add_class(self, name: str) -> None:
         classes = self.attributes.get("class", "").split()
         self.attributes["class"] = " ".join([*classes, name])
+
+    def _remove_class(self, name: str) -> None:
+        classes = self.attributes.get("class", "").split()
+        self.attributes["class"] = " ".join(c for c in classes if c != name)
+
+    @property
+    def firstChild(self) -> FakeElement | None:
+        return self.children[0] if self.children else None
+
+    @property
+    def nextSibling(self) -> FakeElement | None:
+        if self.parent is None:
+            return None
+        siblings = self.parent.children
+        index = siblings.index(self)
+        return siblings[index + 1] if index + 1 < len(siblings) else None
+
+    def insertBefore(self, child: FakeElement, before: FakeElement | None) -> FakeElement:
+        if before is None:
+            return self.appendChild(child)
+        child.parent = self
+        self.children.insert(self.children.index(before), child)
+        return child
+
+    def closest(self, selector: str) -> FakeElement | None:
+        element: FakeElement | None = self
+        while element is not None:
+            if any(element.matches(part.strip()) for part in selector.split(",")):
+                return element
+            element = element.parent
+        return None
+
+    def setSelectionRange(self, start: int, end: int) -> None:
+        pass
 
     def setAttribute(self, name: str, value: str) -> None:
         self.attributes[name] = value
@@ -86,6 +120,10 @@ class FakeElement:
 
     def querySelector(self, selector: str) -> FakeElement | None:
         return next((e for e in self.walk() if e.matches(selector)), None)
+
+    def querySelectorAll(self, selector: str) -> list[FakeElement]:
+        parts = [part.strip() for part in selector.split(",")]
+        return [e for e in self.walk() if any(e.matches(part) for part in parts)]
 
 
 class FakeDom:

@@ -37,17 +37,6 @@ class Element(FakeElement):
     def removeAttribute(self, name: str) -> None:
         self.attributes.pop(name, None)
 
-    def closest(self, selector: str) -> Element | None:
-        node: Element | None = self
-        while node is not None:
-            if any(node.matches(s.strip()) for s in selector.split(",")):
-                return node
-            node = node.parent  # type: ignore[assignment]
-        return None
-
-    def querySelectorAll(self, selector: str) -> list[FakeElement]:
-        return [e for e in self.walk() if e.matches(selector)]
-
     def replaceWith(self, other: Element) -> None:
         parent = self.parent
         assert parent is not None
