@@ -81,6 +81,11 @@ class Dom:
             return
         element.innerHTML = purify.sanitize(html, self._purify_options)
 
+    def reveal(self, element: Element, *, center: bool = True) -> None:
+        """Scroll `element` into view: to the middle of its scroller, or just into it."""
+        options = {"block": "center" if center else "nearest"}
+        element.scrollIntoView(to_js(options, dict_converter=js.Object.fromEntries))
+
     def set_markup(self, element: Element, html: str) -> None:
         """Put markup the app built itself (every value escaped by the caller) into the page."""
         element.innerHTML = html
