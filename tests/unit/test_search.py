@@ -199,7 +199,7 @@ def results(events: list[Event]) -> list[tuple[str, int]]:
 
 def test_typing_fast_searches_once_for_the_last_query() -> None:
     async def scenario() -> tuple[GatedSearcher, list[Event]]:
-        searcher, events = GatedSearcher(), []
+        searcher, events = GatedSearcher(), list[Event]()
         search = Search(searcher, events.append, debounce_ms=20)
         for text in ("l", "la", "lav"):
             search.query(text)
@@ -216,7 +216,7 @@ def test_typing_fast_searches_once_for_the_last_query() -> None:
 
 def test_a_stale_search_that_finishes_last_never_reports() -> None:
     async def scenario() -> list[Event]:
-        searcher, events = GatedSearcher(), []
+        searcher, events = GatedSearcher(), list[Event]()
         search = Search(searcher, events.append, debounce_ms=0)
         search.query("slow", now=True)
         await asyncio.sleep(0.01)  # the first search is running in the searcher
@@ -233,7 +233,7 @@ def test_a_stale_search_that_finishes_last_never_reports() -> None:
 
 def test_clearing_the_query_ends_the_search_at_once() -> None:
     async def scenario() -> list[Event]:
-        searcher, events = GatedSearcher(), []
+        searcher, events = GatedSearcher(), list[Event]()
         search = Search(searcher, events.append, debounce_ms=0)
         search.query("pending", now=True)
         await asyncio.sleep(0.01)
