@@ -151,8 +151,32 @@ class ChatPage:
             self.page.wait_for_timeout(100)
 
     def seed(self, conversations: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
-        """Write records straight into the app's database (after it created its schema)."""
+        """Write records straight into the app's database (after it created its schema).
+
+        Messages that do not say where they sit in the tree (no `lane`) are threaded as one
+        line per conversation in time order, after the conversation's stored messages, as the
+        schema's v2 migration files messages stored before branches."""
+        if any("lane" not in m for m in messages):
+            messages = threaded(self.stored()["messages"], messages)
         self.page.evaluate(_WRITE_ALL, {"conversations": conversations, "messages": messages})
+
+
+def threaded(stored: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` with parentId, lane and (on a lane start) forkParent, where they have none."""
+    last: dict[str, dict[str, Any]] = {}
+    for record in sorted(stored, key=lambda m: m.get("createdAt") or 0):
+        last[record["conversationId"]] = record
+    placed = []
+    for record in sorted(messages, key=lambda m: m.get("createdAt") or 0):
+        if "lane" not in record:
+            parent = last.get(record["conversationId"])
+            record = {**record, "parentId": parent["id"] if parent else None}
+            record["lane"] = parent["lane"] if parent else record["id"]
+            if record["lane"] == record["id"]:
+                record["forkParent"] = ""
+        last[record["conversationId"]] = record
+        placed.append(record)
+    return placed
 
 
 _READ_ALL = """() => new Promise((resolve, reject) => {
