@@ -122,7 +122,9 @@ class App:
             if isinstance(store, IndexedDbStore)
             else StoreSearcher(store)
         )
-        search = self.search = Search(searcher, self.emit)
+        search = self.search = Search(
+            searcher, self.emit, on_start=lambda _q: self.dom.mark("parlance:search-start")
+        )
         if isinstance(broadcast, ChannelBroadcast):
             broadcast.listener = chat.on_news
         self.view.bind(

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .conversations import Conversation, Message
+from .errors import StoreError
 from .events import (
     ConversationsListed,
+    ErrorRaised,
     Event,
     EventSink,
     MessageAdded,
@@ -122,7 +124,20 @@ def snippet(
             "",
             "",
         )
-    start, end = found
+    return snippet_at(text, *found, context, cut_before=cut_before, cut_after=cut_after)
+
+
+def snippet_at(
+    text: str,
+    start: int,
+    end: int,
+    context: int = CONTEXT_CHARS,
+    *,
+    cut_before: bool = False,
+    cut_after: bool = False,
+) -> Snippet:
+    """`snippet` for a match already found at text[start:end] (the browser's searcher finds
+    it in JavaScript, so Python does not fold the text again)."""
     low, high = max(0, start - context), min(len(text), end + context)
     before, after = text[low:start], text[end:high]
     if (low > 0 or cut_before) and (space := _SPACES.search(before)):
@@ -217,11 +232,14 @@ class Search:
         *,
         debounce_ms: float = DEBOUNCE_MS,
         sleep: Sleep = asyncio.sleep,
+        on_start: Callable[[str], None] = lambda _query: None,
     ) -> None:
         self._searcher = searcher
         self._emit = emit
         self._debounce_s = debounce_ms / 1000
         self._sleep = sleep
+        # Told when a search really starts (after the pause): a performance mark in the page.
+        self._on_start = on_start
         self._task: asyncio.Task[None] | None = None
         self._latest = 0
         self._listed: dict[str, tuple[str, int]] = {}
@@ -241,7 +259,13 @@ class Search:
     async def _run(self, turn: int, text: str, now: bool) -> None:
         if not now:
             await self._sleep(self._debounce_s)
-        hits = await self._searcher.search(text)
+        self._on_start(text)
+        try:
+            hits = await self._searcher.search(text)
+        except StoreError as exc:
+            if turn == self._latest:
+                self._emit(ErrorRaised(str(exc)))
+            return
         if turn == self._latest:  # a newer query since: these hits are stale
             self._emit(SearchResults(text, tuple(hits)))
 

@@ -19,6 +19,8 @@ from .intents import Intents
 if TYPE_CHECKING:
     from app.browser.dom import Dom, Element
 
+Node = dict[str, Any]
+
 
 def results_summary(count: int, limit_reached: bool) -> str:
     if count == 0:
@@ -26,6 +28,42 @@ def results_summary(count: int, limit_reached: bool) -> str:
     if limit_reached:
         return f"First {count} matches"
     return "1 match" if count == 1 else f"{count} matches"
+
+
+def _marked(before: str, match: str, after: str) -> list[Node]:
+    """Text with its match in a <mark> (built as text: nothing in it is parsed as HTML)."""
+    parts = [("span", before), ("mark", match), ("span", after)]
+    return [{"tag": tag, "text": text} for tag, text in parts if text]
+
+
+def result_node(index: int, hit: SearchHit) -> Node:
+    """One result: the conversation's title, and the snippet of the message with the match
+    marked (a match in the title is marked in the title)."""
+    cut = hit.snippet
+    if hit.message_id is None:
+        children: list[Node] = [
+            {"tag": "span", "attrs": {"class": "search-result-title"}, "children": _marked(
+                cut.before, cut.match, cut.after
+            )}
+        ]  # fmt: skip
+    else:
+        children = [
+            {"tag": "span", "attrs": {"class": "search-result-title"}, "text": hit.title},
+            {"tag": "span", "attrs": {"class": "search-snippet"}, "children": _marked(
+                cut.before, cut.match, cut.after
+            )},
+        ]  # fmt: skip
+    attrs = {
+        "data-testid": "search-result",
+        "id": f"search-result-{index}",
+        "role": "option",
+        "class": "search-result",
+        "aria-selected": "false",
+        "data-conversation-id": hit.conversation_id,
+        "data-message-id": hit.message_id or "",
+        "data-index": str(index),
+    }
+    return {"tag": "li", "attrs": attrs, "children": children}
 
 
 class SearchBox:
@@ -58,63 +96,23 @@ class SearchBox:
     # -- rendering ------------------------------------------------------------------------
 
     def _show(self, hits: tuple[SearchHit, ...] | None) -> None:
-        for item in self._items:
-            item.remove()
-        self._items = []
         self._hits = hits or ()
         self._active = -1
         self._input.removeAttribute("aria-activedescendant")
+        self._items = self._dom.fill(
+            self._results, [result_node(i, hit) for i, hit in enumerate(self._hits)]
+        )
         if hits is None:
             self._results.hidden = True
             self._status.hidden = True
             self._status.textContent = ""
             self._input.setAttribute("aria-expanded", "false")
             return
-        for index, hit in enumerate(hits):
-            item = self._item(index, hit)
-            self._results.appendChild(item)
-            self._items.append(item)
         self._results.hidden = not hits
         self._input.setAttribute("aria-expanded", "true" if hits else "false")
         self._status.textContent = results_summary(len(hits), len(hits) >= self._limit)
         self._status.hidden = False
         self._dom.mark("parlance:search-rendered")
-
-    def _item(self, index: int, hit: SearchHit) -> Element:
-        dom = self._dom
-        item = dom.create(
-            "li",
-            testid="search-result",
-            id=f"search-result-{index}",
-            role="option",
-            **{
-                "class": "search-result",
-                "aria-selected": "false",
-                "data-conversation-id": hit.conversation_id,
-                "data-message-id": hit.message_id or "",
-                "data-index": str(index),
-            },
-        )
-        title = dom.create("span", **{"class": "search-result-title"})
-        item.appendChild(title)
-        if hit.message_id is None:
-            self._marked(title, hit.snippet.before, hit.snippet.match, hit.snippet.after)
-        else:
-            title.textContent = hit.title
-            text = dom.create("span", **{"class": "search-snippet"})
-            self._marked(text, hit.snippet.before, hit.snippet.match, hit.snippet.after)
-            item.appendChild(text)
-        return item
-
-    def _marked(self, into: Element, before: str, match: str, after: str) -> None:
-        """Text with its match in a <mark>, as text nodes: nothing in it is parsed as HTML."""
-        dom = self._dom
-        if before:
-            into.appendChild(dom.create("span", text=before))
-        if match:
-            into.appendChild(dom.create("mark", text=match))
-        if after:
-            into.appendChild(dom.create("span", text=after))
 
     # -- choosing -------------------------------------------------------------------------
 
