@@ -63,14 +63,9 @@ class SearchHit:
     snippet: Snippet
 
 
-def fold_char(char: str) -> str:
-    """One character as search compares it: decomposed, without accents, lower case."""
-    decomposed = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
-
-
 def fold(text: str) -> str:
-    """Text as search compares it (the same folding as app/browser/search.py's JavaScript)."""
+    """Text as search compares it: decomposed (NFKD), without accents and other combining
+    marks, lower case. The same folding as app/browser/search.py's JavaScript."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
 
@@ -84,14 +79,14 @@ def find(text: str, query: str) -> tuple[int, int] | None:
     folded: list[str] = []
     origin: list[int] = []  # origin[i]: the index in `text` of folded character i
     for index, char in enumerate(text):
-        for piece in fold_char(char):
+        for piece in fold(char):
             folded.append(piece)
             origin.append(index)
     at = "".join(folded).find(needle)
     if at < 0:
         return None
     end = origin[at + len(needle) - 1] + 1
-    while end < len(text) and not fold_char(text[end]):
+    while end < len(text) and not fold(text[end]):
         end += 1  # the accents of the last letter belong to the match
     return origin[at], end
 
