@@ -139,7 +139,7 @@ class App:
                 delete=lambda cid: self.spawn(self._delete(cid)),
                 leave_deleted_chat=lambda: self.spawn(self._leave_deleted()),
                 search=lambda text, now: search.query(text, now=now),
-                warm_search=lambda: self._warm_search(searcher),
+                warm_search=searcher.warm,
                 open_search_result=self._open_hit,
             )
         )
@@ -184,11 +184,6 @@ class App:
                 await self.route()
         except StoreError as exc:
             self.emit(ErrorRaised(str(exc)))
-
-    @staticmethod
-    def _warm_search(searcher: Searcher) -> None:
-        if isinstance(searcher, IndexedDbSearcher):
-            searcher.warm()
 
     def _open_hit(self, hit: SearchHit) -> None:
         """Open a search result: its conversation, on the branch of its message, that message

@@ -163,6 +163,9 @@ class Searcher(Protocol):
         """These conversations changed (or were deleted): read them again before the next
         search. A searcher that caches nothing ignores it."""
 
+    def warm(self) -> None:
+        """A search is coming (the box has the focus): get ready, without waiting."""
+
 
 class StoreSearcher:
     """A searcher that reads everything through the Store at each search: the unit tests'
@@ -183,6 +186,9 @@ class StoreSearcher:
         return hits[:limit]
 
     def forget(self, conversation_ids: Collection[str]) -> None:
+        return None
+
+    def warm(self) -> None:
         return None
 
 

@@ -192,6 +192,9 @@ class GatedSearcher:
     def forget(self, conversation_ids: Collection[str]) -> None:
         self.forgotten.append(set(conversation_ids))
 
+    def warm(self) -> None:
+        return None
+
 
 def results(events: list[Event]) -> list[tuple[str, int]]:
     return [(e.query, len(e.hits)) for e in events if isinstance(e, SearchResults)]
