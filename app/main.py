@@ -20,6 +20,7 @@ from app.browser.interop import (
     storage_problem,
     url_path,
 )
+from app.browser.search import IndexedDbSearcher
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
 from app.core.catalog import EMPTY_CATALOG, Catalog, parse_catalog
 from app.core.chat import Chat
@@ -29,6 +30,7 @@ from app.core.loader import ModelLoader
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
+from app.core.search import Search, Searcher, SearchHit, StoreSearcher
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
 from app.ui.intents import Intents
@@ -61,7 +63,11 @@ class App:
         self.view = ChatView(dom, catalog)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.chat: Chat | None = None
+        self.search: Search | None = None
         self._route_lock = asyncio.Lock()
+        # A search result being opened: the route to its conversation opens it at the message
+        # (the hash stays #/chat/<id>; the message is the router's to remember, not the URL's).
+        self._pending_hit: SearchHit | None = None
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -76,6 +82,8 @@ class App:
     def emit(self, event: Event) -> None:
         """The one dispatch point of core's events. A view bug must not break core's work
         (a reply that is streaming, a load): it is reported, and the event is dropped."""
+        if self.search is not None:
+            self.search.observe(event)  # before the view: never lost to a view failure
         try:
             self.view.handle(event)
         except Exception as exc:
@@ -109,6 +117,14 @@ class App:
             broadcast=broadcast,
         )
         chat = self.chat
+        searcher: Searcher = (
+            IndexedDbSearcher(store.db)
+            if isinstance(store, IndexedDbStore)
+            else StoreSearcher(store)
+        )
+        search = self.search = Search(
+            searcher, self.emit, on_start=lambda _q: self.dom.mark("parlance:search-start")
+        )
         if isinstance(broadcast, ChannelBroadcast):
             broadcast.listener = chat.on_news
         self.view.bind(
@@ -124,6 +140,9 @@ class App:
                 rename=lambda cid, title: self.spawn(chat.rename(cid, title)),
                 delete=lambda cid: self.spawn(self._delete(cid)),
                 leave_deleted_chat=lambda: self.spawn(self._leave_deleted()),
+                search=lambda text, now: search.query(text, now=now),
+                warm_search=searcher.warm,
+                open_search_result=self._open_hit,
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -168,6 +187,16 @@ class App:
         except StoreError as exc:
             self.emit(ErrorRaised(str(exc)))
 
+    def _open_hit(self, hit: SearchHit) -> None:
+        """Open a search result: its conversation, on the branch of its message, that message
+        in view. Through the router, so it queues behind (or supersedes) other route changes."""
+        self._pending_hit = hit
+        target = chat_hash(hit.conversation_id)
+        if self.dom.hash == target:
+            self.spawn(self.route())  # no hashchange when the hash stays the same
+        else:
+            self.dom.push_hash(target)
+
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None
         self.spawn(self.chat.set_model(target))
@@ -181,6 +210,7 @@ class App:
 
     async def _route(self, route: Route) -> None:
         assert self.chat is not None
+        hit, self._pending_hit = self._pending_hit, None
         match route:
             case Redirect(to):
                 self.dom.replace_hash(to)
@@ -188,7 +218,9 @@ class App:
             case NewChat():
                 await self.chat.open_new()
             case OpenChat(conversation_id):
-                if self.chat.conversation is None or self.chat.conversation.id != conversation_id:
+                if hit is not None and hit.conversation_id == conversation_id:
+                    await self.chat.open(conversation_id, lane=hit.lane, focus=hit.message_id)
+                elif self.chat.conversation is None or self.chat.conversation.id != conversation_id:
                     await self.chat.open(conversation_id)
 
 

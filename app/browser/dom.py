@@ -11,10 +11,35 @@ from collections.abc import Callable
 from typing import Any
 
 import js
+from pyodide.code import run_js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
 Element = Any
 Handler = Callable[[Any], None]
+# An element to build: {"tag": "li", "attrs": {...}, "text": "...", "children": [...]}.
+Node = dict[str, Any]
+
+_BUILD_JS = """
+(container, nodes) => {
+  const build = (node) => {
+    const element = document.createElement(node.tag);
+    for (const [name, value] of Object.entries(node.attrs ?? {})) element.setAttribute(name, value);
+    if (typeof node.text === "string") element.textContent = node.text;
+    for (const child of node.children ?? []) element.appendChild(build(child));
+    return element;
+  };
+  const built = nodes.map(build);
+  container.replaceChildren(...built);
+  return built;
+}
+"""
+_builder: list[Any] = []
+
+
+def _build_nodes() -> Any:
+    if not _builder:
+        _builder.append(run_js(_BUILD_JS))
+    return _builder[0]
 
 
 class Dom:
@@ -80,6 +105,18 @@ class Dom:
             element.textContent = html  # no sanitiser: show, never execute
             return
         element.innerHTML = purify.sanitize(html, self._purify_options)
+
+    def reveal(self, element: Element, *, center: bool = True) -> None:
+        """Scroll `element` into view: to the middle of its scroller, or just into it."""
+        options = {"block": "center" if center else "nearest"}
+        element.scrollIntoView(to_js(options, dict_converter=js.Object.fromEntries))
+
+    def fill(self, container: Element, nodes: list[Node]) -> list[Element]:
+        """Replace `container`'s children with elements built from `nodes` in one call into
+        JavaScript (a list of fifty results is a thousand calls element by element). Text goes
+        in as textContent: nothing in a node is parsed as HTML. Returns the built elements."""
+        built = _build_nodes()(container, to_js(nodes, dict_converter=js.Object.fromEntries))
+        return list(built)
 
     def set_markup(self, element: Element, html: str) -> None:
         """Put markup the app built itself (every value escaped by the caller) into the page."""

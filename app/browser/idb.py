@@ -379,6 +379,11 @@ class IndexedDbStore:
         self._db = db
         self._js = helpers
 
+    @property
+    def db(self) -> Any:
+        """The open database, for readers of their own (app/browser/search.py)."""
+        return self._db
+
     @classmethod
     async def open(cls, name: str = DB_NAME, timeout_ms: int = OPEN_TIMEOUT_MS) -> IndexedDbStore:
         """Open (and upgrade) the database; StoreError says why when it cannot be had."""

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .catalog import Device
 from .conversations import Conversation, Message
 from .tree import Siblings
+
+if TYPE_CHECKING:
+    from .search import SearchHit
 
 ModelState = Literal["idle", "queued", "downloading", "compiling", "ready", "failed", "canceled"]
 MODEL_STATES: tuple[ModelState, ...] = (
@@ -148,6 +151,16 @@ class OpenConversationDeleted:
     conversation_id: str
 
 
+@dataclass(frozen=True)
+class SearchResults:
+    """The hits of the newest search (app/core/search.py); `searched` is False when the query
+    was cleared (no results to show, not "no matches")."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    searched: bool = True
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -166,5 +179,6 @@ Event = (
     | ErrorRaised
     | AnsweringElsewhere
     | OpenConversationDeleted
+    | SearchResults
 )
 EventSink = Callable[[Event], None]

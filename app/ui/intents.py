@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.events import Event
+from app.core.search import SearchHit
 
 
 @dataclass
@@ -26,6 +27,12 @@ class Intents:
     delete: Callable[[str], None]
     # The open chat was deleted in another tab: leave it for a new chat.
     leave_deleted_chat: Callable[[], None]
+    # Search for the text (at once when True, else once typing pauses); "" ends the search.
+    search: Callable[[str, bool], None]
+    # The search box has the focus: a search is coming, get ready for it.
+    warm_search: Callable[[], None]
+    # Open a search result's conversation at its message, on its branch.
+    open_search_result: Callable[[SearchHit], None]
 
 
 class Widget(Protocol):

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 FOLLOW_SLACK_PX = 48
 # How long a copy button says "Copied" (or "Copy failed").
 COPIED_MS = 1500
+# How long a message opened from a search result stays highlighted.
+FOCUS_MARK_MS = 2500
 COPY_LABELS = {"code-copy": "Copy code", "message-copy": "Copy message"}
 COPY_BUTTONS = ", ".join(f'[data-testid="{testid}"]' for testid in COPY_LABELS)
 
@@ -107,9 +109,9 @@ class MessageList:
                 self._regenerate.hidden = not can_regenerate
                 if not streaming:
                     self._jump.hidden = True
-            case ConversationOpened(_, messages, created, refreshed, siblings):
+            case ConversationOpened(_, messages, created, refreshed, siblings, focus):
                 if not created:
-                    self._show(messages, keep_place=refreshed)
+                    self._show(messages, keep_place=refreshed, focus=focus)
                     self.branching.show_siblings(self._elements, siblings)
                 last = messages[-1] if messages else None
                 self._regenerate.hidden = not (last is not None and last.role == "assistant")
@@ -142,9 +144,12 @@ class MessageList:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def _show(self, messages: tuple[Message, ...], keep_place: bool = False) -> None:
+    def _show(
+        self, messages: tuple[Message, ...], keep_place: bool = False, focus: str | None = None
+    ) -> None:
         """Show these messages, at the end; or, when the same chat is shown again because
-        another tab changed it, where the reader was (still following if they were)."""
+        another tab changed it, where the reader was (still following if they were); or, for a
+        search result, at the `focus` message, highlighted for a moment."""
         place = self._list.scrollTop
         self.branching.cancel_edit(refocus=False)
         for element in self._elements.values():
@@ -157,12 +162,25 @@ class MessageList:
         self._empty.hidden = bool(messages)
         for message in messages:
             self._add(message)
-        if keep_place and not self._following:
+        focused = self._elements.get(focus) if focus else None
+        if focused is not None:
+            self._bring_into_view(focused)
+        elif keep_place and not self._following:
             self._list.scrollTop = place
         else:
             self.jump_to_latest()
             # Highlighting and copy buttons settle the heights a frame later: land at the end.
             self._dom.after_frame(self._follow)
+
+    def _bring_into_view(self, element: Element) -> None:
+        """A search result: its message in the middle of the list, marked for a moment, and
+        the list no longer following the end."""
+        self._following = False
+        element.setAttribute("data-focused", "true")
+        self._dom.reveal(element)
+        # Highlighting and copy buttons settle the heights a frame later: reveal it again.
+        self._dom.after_frame(lambda: self._dom.reveal(element))
+        self._dom.later(FOCUS_MARK_MS, lambda: element.removeAttribute("data-focused"))
 
     def _add(self, message: Message) -> None:
         dom = self._dom

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.catalog import Catalog
 from app.core.events import ConversationOpened, Event, OpenConversationDeleted
 from app.core.routes import chat_hash
+from app.core.search import HIT_LIMIT
 
 from .announcer import Announcer
 from .banner import ErrorBanner
@@ -23,6 +24,7 @@ from .drawer import Drawer
 from .intents import Intents, Widget
 from .messages import MessageList
 from .model_bar import ModelBar
+from .search import SearchBox
 from .sidebar import Sidebar
 from .welcome import ModelGate, Welcome
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class ChatView:
-    def __init__(self, dom: Dom, catalog: Catalog) -> None:
+    def __init__(self, dom: Dom, catalog: Catalog, search_limit: int = HIT_LIMIT) -> None:
         self._dom = dom
         self._app = dom.by_testid("app")
         labels = {m.id: m.label for m in catalog.models}
@@ -43,12 +45,14 @@ class ChatView:
         self.drawer = Drawer(dom)
         self.sidebar = Sidebar(dom, self.dialog, return_focus=self._focus_input)
         self.announcer = Announcer(dom, labels)
+        self.search = SearchBox(dom, search_limit)
         self.gate = ModelGate(dom, catalog, self.dialog)
         self.welcome = Welcome(dom, catalog)
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
             self.sidebar,
+            self.search,
             self.drawer,  # before the composer: it un-inerts <main> before focus goes there
             self.messages,
             self.welcome,

@@ -153,29 +153,28 @@ class ChatPage:
     def seed(self, conversations: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
         """Write records straight into the app's database (after it created its schema).
 
-        Messages without `lane` are placed as the app would place a chat written in one line:
-        each under the one before it (in time order), in the first one's lane."""
-        self.page.evaluate(
-            _WRITE_ALL, {"conversations": conversations, "messages": threaded(messages)}
-        )
+        Messages that do not say where they sit in the tree (no `lane`) are threaded as one
+        line per conversation in time order, after the conversation's stored messages, as the
+        schema's v2 migration files messages stored before branches."""
+        if any("lane" not in m for m in messages):
+            messages = threaded(self.stored()["messages"], messages)
+        self.page.evaluate(_WRITE_ALL, {"conversations": conversations, "messages": messages})
 
 
-def threaded(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    placed: list[dict[str, Any]] = []
+def threaded(stored: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` with parentId, lane and (on a lane start) forkParent, where they have none."""
     last: dict[str, dict[str, Any]] = {}
-    lanes: dict[str, str] = {}
-    for record in sorted(
-        messages, key=lambda m: (str(m.get("conversationId")), m.get("createdAt", 0))
-    ):
-        record = dict(record)
-        cid = str(record.get("conversationId"))
+    for record in sorted(stored, key=lambda m: m.get("createdAt") or 0):
+        last[record["conversationId"]] = record
+    placed = []
+    for record in sorted(messages, key=lambda m: m.get("createdAt") or 0):
         if "lane" not in record:
-            previous = last.get(cid)
-            record["parentId"] = previous["id"] if previous else None
-            record["lane"] = lanes.setdefault(cid, str(record.get("id")))
-            if record["lane"] == record.get("id"):
+            parent = last.get(record["conversationId"])
+            record = {**record, "parentId": parent["id"] if parent else None}
+            record["lane"] = parent["lane"] if parent else record["id"]
+            if record["lane"] == record["id"]:
                 record["forkParent"] = ""
-        last[cid] = record
+        last[record["conversationId"]] = record
         placed.append(record)
     return placed
 

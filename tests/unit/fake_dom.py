@@ -139,6 +139,8 @@ class FakeDom:
         self.listeners: dict[tuple[int, str], Callable[[Any], None]] = {}
         self.frames: list[Callable[[], None]] = []
         self.hash = "#/chat"
+        self.revealed: list[FakeElement] = []
+        self.marks: list[str] = []
 
     def add(self, tag: str, testid: str | None = None, **attrs: str) -> FakeElement:
         element = FakeElement(tag, **attrs)
@@ -197,3 +199,26 @@ class FakeDom:
 
     def replace_hash(self, hash_: str) -> None:
         self.hash = hash_
+
+    def fill(self, container: FakeElement, nodes: list[dict[str, Any]]) -> list[FakeElement]:
+        for child in list(container.children):
+            child.remove()
+
+        def build(node: dict[str, Any]) -> FakeElement:
+            element = FakeElement(node["tag"], **node.get("attrs", {}))
+            if isinstance(node.get("text"), str):
+                element.textContent = node["text"]
+            for child in node.get("children", []):
+                element.appendChild(build(child))
+            return element
+
+        built = [build(node) for node in nodes]
+        for element in built:
+            container.appendChild(element)
+        return built
+
+    def reveal(self, element: FakeElement, *, center: bool = True) -> None:
+        self.revealed.append(element)
+
+    def mark(self, name: str) -> None:
+        self.marks.append(name)

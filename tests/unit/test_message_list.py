@@ -264,3 +264,19 @@ def test_a_chat_shown_again_by_another_tab_keeps_the_readers_place() -> None:
     assert listing.scrollTop == 100
     messages.handle(ConversationOpened(None, (question("q"),)))  # another chat: at its end
     assert listing.scrollTop == listing.scrollHeight
+
+
+def test_a_search_result_opens_the_chat_at_its_message_marked_for_a_moment() -> None:
+    page, messages = message_page()
+    listing = scrolled_list(page, 0)
+    messages.handle(
+        ConversationOpened(None, (question("q"), reply("a"), reply("b", id_="b")), focus="a")
+    )
+    target = page.by_testid("message-list").querySelector('[data-message-id="a"]')
+    assert page.revealed == [target]  # brought into view, not the end of the chat
+    assert listing.scrollTop == 0
+    assert target is not None and target.getAttribute("data-focused") == "true"
+    page.run_frames()  # once heights settle, into view again
+    assert page.revealed == [target, target]
+    page.run_timers()
+    assert target.getAttribute("data-focused") is None
