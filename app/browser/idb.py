@@ -244,20 +244,25 @@ _JS = """
       }),
     // Rewrite a stored message; where it sits in the tree stays as stored.
     put: (db, record, touchedAt) => guarded(
-      db, record.conversationId, undefined, (stores, conversation) => new Promise((resolve) => {
-        const got = stores.messages.get(record.id);
-        got.onsuccess = () => {
-          const stored = got.result;
-          const placed = stored
-            ? { ...record, parentId: stored.parentId, lane: stored.lane }
-            : { ...record };
-          if (stored && "forkParent" in stored) placed.forkParent = stored.forkParent;
-          else delete placed.forkParent;
-          stores.messages.put(placed);
-          touch(stores, conversation, touchedAt);
-          resolve(null);
-        };
-      })),
+      db, record.conversationId, undefined, (stores, conversation) => new Promise(
+        (resolve, reject) => {
+          const got = stores.messages.get(record.id);
+          got.onsuccess = () => {
+            const stored = got.result;
+            const placed = stored
+              ? { ...record, parentId: stored.parentId, lane: stored.lane }
+              : { ...record };
+            if (stored && "forkParent" in stored) placed.forkParent = stored.forkParent;
+            else delete placed.forkParent;
+            try {
+              stores.messages.put(placed);  // a full disk throws here
+              touch(stores, conversation, touchedAt);
+              resolve(null);
+            } catch (error) {
+              reject(error);
+            }
+          };
+        })),
     branch: (db, id, wanted) => new Promise((resolve, reject) => {
       const tx = db.transaction(["conversations", "messages"]);
       const messages = tx.objectStore("messages");

@@ -82,19 +82,6 @@ def hostile_records(now: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 # Opens the database without a version, so it never races the app's own schema upgrade.
-WRITE_RECORDS = """([conversation, messages]) => new Promise((resolve, reject) => {
-  const open = indexedDB.open('parlance');
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const db = open.result;
-    const tx = db.transaction(['conversations', 'messages'], 'readwrite');
-    tx.objectStore('conversations').put(conversation);
-    for (const message of messages) tx.objectStore('messages').put(message);
-    tx.oncomplete = () => { db.close(); resolve(); };
-    tx.onerror = () => reject(tx.error);
-  };
-})"""
-
 # Everything a rendered message holds that could run, restyle or fetch.
 INSPECT = """() => {
   const app = document.querySelector('[data-testid=app]');
@@ -130,7 +117,7 @@ def test_a_hostile_conversation_renders_inert_and_fetches_nothing(
     query = f"?device=wasm&catalog={tiny_catalog}"
     chat = ChatPage(page).open(f"{query}#/chat")  # the app has created its schema
     conversation, messages = hostile_records(int(time.time() * 1000))
-    page.evaluate(WRITE_RECORDS, [conversation, messages])
+    chat.seed([conversation], messages)
     page.goto(f"{query}#/chat/{CONVERSATION}")
     response = page.reload()
     page.wait_for_selector(READY)
