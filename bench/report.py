@@ -87,6 +87,18 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def branch_lines(st: dict[str, Any]) -> list[str]:
+    """Opening a branch reads that branch only: the same time alone as in a big tree."""
+    if "branch_read_ms_median_12_in_10000" not in st:
+        return []
+    return [
+        "- open a 12-message branch: "
+        f"{fmt(st['branch_read_ms_median_12_alone'])} ms as a chat of its own, "
+        f"{fmt(st['branch_read_ms_median_12_in_10000'])} ms as a branch of a 10,000-message "
+        "tree (the store reads the branch's lanes, not the tree)",
+    ]
+
+
 def search_section(s: dict[str, Any]) -> list[str]:
     """BENCHMARKS.md's section on search (bench/search.py)."""
     kinds = ", ".join(f"{kind} {fmt(ms)} ms" for kind, ms in s["median_ms_by_kind"].items())
@@ -198,6 +210,7 @@ def write_report() -> None:
         f"of 10,000: {fmt(st['append_ms_median_at_10000'])} ms",
         "- list and render a sidebar of 1,000 conversations: "
         f"{fmt(st['sidebar_1000_ms_median'])} ms",
+        *branch_lines(st),
         "",
     ]
     tabs = load("tabs")

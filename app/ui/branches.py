@@ -44,6 +44,9 @@ class Branching:
         self._intents: Intents | None = None
         self._busy = False
         self._editing: Element | None = None
+        # After stepping to a sibling the list is drawn anew: the focus goes back to the same
+        # control of the message at the same place (message index, test id).
+        self._refocus: tuple[int, str] | None = None
 
     def bind(self, intents: Intents) -> None:
         self._intents = intents
@@ -79,6 +82,22 @@ class Branching:
                 actions.insertBefore(nav, actions.firstChild)
             self._fill(nav, found)
         self._disable(self._busy)
+        self._restore_focus(list(elements.values()))
+
+    def _restore_focus(self, elements: list[Element]) -> None:
+        wanted, self._refocus = self._refocus, None
+        if wanted is None or wanted[0] >= len(elements):
+            return
+        index, testid = wanted
+        nav = elements[index].querySelector(".branch-nav")
+        if not nav:
+            return
+        button = nav.querySelector(f'[data-testid="{testid}"]')
+        if button and button.getAttribute("aria-disabled") == "true":
+            other = "branch-next" if testid == "branch-prev" else "branch-prev"
+            button = nav.querySelector(f'[data-testid="{other}"]')
+        if button:
+            button.focus()
 
     def _nav(self) -> Element:
         dom = self._dom
@@ -144,6 +163,8 @@ class Branching:
         if testid in ("branch-prev", "branch-next"):
             lane = str(button.getAttribute("data-lane") or "")
             if lane and not self._busy:
+                shown = list(self._root.querySelectorAll('[data-testid="message"]'))
+                self._refocus = (shown.index(message), testid) if message in shown else None
                 self._intents.show_branch(lane)
         elif testid == "message-edit":
             self.start_edit(message)
@@ -167,6 +188,7 @@ class Branching:
             **{"class": "message-edit-input", "aria-label": "Edit your message"},
         )
         field.value = content.textContent
+        field.setAttribute("rows", str(min(max(str(field.value).count("\n") + 1, 3), 12)))
         buttons = dom.create("div", **{"class": "message-edit-buttons"})
         buttons.appendChild(
             dom.create(
@@ -216,9 +238,12 @@ class Branching:
         if self._intents is None or self._busy:
             return
         field = message.querySelector('[data-testid="message-edit-input"]')
-        text = str(field.value) if field else ""
+        text = str(field.value).strip() if field else ""
         if is_blank(text):
             field.focus()
+            return
+        if text == str(message.querySelector(".message-content").textContent).strip():
+            self.cancel_edit()  # nothing changed: no new version to make
             return
         message_id = str(message.getAttribute("data-message-id"))
         self.cancel_edit(refocus=False)

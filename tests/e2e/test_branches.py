@@ -45,10 +45,13 @@ def test_an_edit_starts_a_new_branch_and_the_old_one_stays(page: Page) -> None:
     edited = next(m for m in stored if m["content"] == "first question, asked better")
     assert edited["parentId"] is None  # a sibling of the first message, not a follow-up
 
-    chat.messages.first.get_by_test_id("branch-prev").click()
+    # By keyboard: the focus stays on the version controls of that message.
+    chat.messages.first.get_by_test_id("branch-prev").focus()
+    page.keyboard.press("Enter")
     expect(chat.messages).to_have_count(4)
     assert texts(chat) == original
     expect(chat.messages.first.get_by_test_id("branch-position")).to_have_text("1/2")
+    expect(chat.messages.first.get_by_test_id("branch-next")).to_be_focused()
     # Reopened, also after a reload, on the branch last shown.
     page.reload()
     page.wait_for_selector('[data-testid=app][data-ready="true"]')
@@ -69,6 +72,11 @@ def test_escape_or_cancel_leaves_the_message_as_it_was(page: Page) -> None:
     expect(user.get_by_test_id("message-edit-input")).to_have_count(0)
     expect(user.get_by_test_id("message-content")).to_have_text("keep me")
     expect(user.get_by_test_id("message-edit")).to_be_focused()
+    user.get_by_test_id("message-edit").click()
+    # Saving the same text makes no new version.
+    user.get_by_test_id("message-edit-input").fill("keep me  ")
+    user.get_by_test_id("message-edit-save").click()
+    expect(user.get_by_test_id("message-edit-input")).to_have_count(0)
     user.get_by_test_id("message-edit").click()
     user.get_by_test_id("message-edit-cancel").click()
     expect(user.get_by_test_id("message-edit-input")).to_have_count(0)
