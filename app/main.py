@@ -10,6 +10,7 @@ from typing import Any
 from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
+from app.browser.files import BrowserDownloads
 from app.browser.idb import IndexedDbStore
 from app.browser.interop import (
     absolute_url,
@@ -31,6 +32,7 @@ from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
+from app.core.transferring import Transfer
 from app.ui.intents import Intents
 from app.ui.view import ChatView
 
@@ -61,6 +63,7 @@ class App:
         self.view = ChatView(dom, catalog)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.chat: Chat | None = None
+        self.transfer: Transfer | None = None
         self._route_lock = asyncio.Lock()
 
     def spawn(self, coro: Any) -> None:
@@ -96,19 +99,30 @@ class App:
         )
         store, persistent = await self._open_store()
         locks, broadcast = self._tabs(persistent)
+        clock, ids = BrowserClock(), RandomIds()
         self.chat = Chat(
             choice=ModelChoice(self.catalog, availability),
             catalog=self.catalog,
             store=store,
             loader=loader,
             engine=engine,
-            clock=BrowserClock(),
-            ids=RandomIds(),
+            clock=clock,
+            ids=ids,
             emit=self.emit,
             locks=locks,
             broadcast=broadcast,
         )
         chat = self.chat
+        self.transfer = transfer = Transfer(
+            store=store,
+            clock=clock,
+            ids=ids,
+            emit=self.emit,
+            downloads=BrowserDownloads(),
+            labels={m.id: m.label for m in self.catalog.models},
+            refresh_list=chat.refresh_list,
+            broadcast=broadcast,
+        )
         if isinstance(broadcast, ChannelBroadcast):
             broadcast.listener = chat.on_news
         self.view.bind(
@@ -122,6 +136,9 @@ class App:
                 rename=lambda cid, title: self.spawn(chat.rename(cid, title)),
                 delete=lambda cid: self.spawn(self._delete(cid)),
                 leave_deleted_chat=lambda: self.spawn(self._leave_deleted()),
+                export_chat=self._export_chat,
+                export_all=lambda: self.spawn(transfer.export_all()),
+                import_file=lambda file: self.spawn(transfer.import_file(file)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -165,6 +182,17 @@ class App:
                 await self.route()
         except StoreError as exc:
             self.emit(ErrorRaised(str(exc)))
+
+    def _export_chat(self, markdown: bool) -> None:
+        """Export the open chat; as Markdown, the branch on screen."""
+        assert self.chat is not None and self.transfer is not None
+        conversation = self.chat.conversation
+        if conversation is None:
+            return
+        lane = self.chat.messages[-1].lane if self.chat.messages else ""
+        self.spawn(
+            self.transfer.export_conversation(conversation.id, markdown=markdown, lane=lane or None)
+        )
 
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None

@@ -148,6 +148,14 @@ class OpenConversationDeleted:
     conversation_id: str
 
 
+@dataclass(frozen=True)
+class ConversationsImported:
+    """Conversations from a file are stored (with their ids as stored: new ones where the
+    file's were taken)."""
+
+    conversations: tuple[Conversation, ...]
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -166,5 +174,6 @@ Event = (
     | ErrorRaised
     | AnsweringElsewhere
     | OpenConversationDeleted
+    | ConversationsImported
 )
 EventSink = Callable[[Event], None]

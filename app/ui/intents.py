@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.events import Event
+from app.core.ports import PickedFile
 
 
 @dataclass
@@ -22,6 +23,10 @@ class Intents:
     delete: Callable[[str], None]
     # The open chat was deleted in another tab: leave it for a new chat.
     leave_deleted_chat: Callable[[], None]
+    # Download the open chat: as JSON (False) or as Markdown (True).
+    export_chat: Callable[[bool], None]
+    export_all: Callable[[], None]
+    import_file: Callable[[PickedFile], None]
 
 
 class Widget(Protocol):
