@@ -10,6 +10,7 @@ from typing import Any
 from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
+from app.browser.files import BrowserDownloads
 from app.browser.idb import IndexedDbStore
 from app.browser.interop import (
     absolute_url,
@@ -33,6 +34,7 @@ from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse
 from app.core.search import Search, Searcher, SearchHit, StoreSearcher
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
+from app.core.transferring import Transfer
 from app.ui.intents import Intents
 from app.ui.view import ChatView
 
@@ -64,6 +66,7 @@ class App:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.chat: Chat | None = None
         self.search: Search | None = None
+        self.transfer: Transfer | None = None
         self._route_lock = asyncio.Lock()
         # A search result being opened: the route to its conversation opens it at the message
         # (the hash stays #/chat/<id>; the message is the router's to remember, not the URL's).
@@ -104,14 +107,15 @@ class App:
         )
         store, persistent = await self._open_store()
         locks, broadcast = self._tabs(persistent)
+        clock, ids = BrowserClock(), RandomIds()
         self.chat = Chat(
             choice=ModelChoice(self.catalog, availability),
             catalog=self.catalog,
             store=store,
             loader=loader,
             engine=engine,
-            clock=BrowserClock(),
-            ids=RandomIds(),
+            clock=clock,
+            ids=ids,
             emit=self.emit,
             locks=locks,
             broadcast=broadcast,
@@ -124,6 +128,16 @@ class App:
         )
         search = self.search = Search(
             searcher, self.emit, on_start=lambda _q: self.dom.mark("parlance:search-start")
+        )
+        self.transfer = transfer = Transfer(
+            store=store,
+            clock=clock,
+            ids=ids,
+            emit=self.emit,
+            downloads=BrowserDownloads(),
+            labels={m.id: m.label for m in self.catalog.models},
+            refresh_list=chat.refresh_list,
+            broadcast=broadcast,
         )
         if isinstance(broadcast, ChannelBroadcast):
             broadcast.listener = chat.on_news
@@ -143,6 +157,9 @@ class App:
                 search=lambda text, now: search.query(text, now=now),
                 warm_search=searcher.warm,
                 open_search_result=self._open_hit,
+                export_chat=self._export_chat,
+                export_all=lambda: self.spawn(transfer.export_all()),
+                import_file=lambda file: self.spawn(transfer.import_file(file)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -196,6 +213,17 @@ class App:
             self.spawn(self.route())  # no hashchange when the hash stays the same
         else:
             self.dom.push_hash(target)
+
+    def _export_chat(self, markdown: bool) -> None:
+        """Export the open chat; as Markdown, the branch on screen."""
+        assert self.chat is not None and self.transfer is not None
+        conversation = self.chat.conversation
+        if conversation is None:
+            return
+        lane = self.chat.messages[-1].lane if self.chat.messages else ""
+        self.spawn(
+            self.transfer.export_conversation(conversation.id, markdown=markdown, lane=lane or None)
+        )
 
     def _choose_model(self, target: str | None) -> None:
         assert self.chat is not None

@@ -14,6 +14,8 @@ import js
 from pyodide.code import run_js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
+from .files import BrowserFile, picked_file
+
 Element = Any
 Handler = Callable[[Any], None]
 # An element to build: {"tag": "li", "attrs": {...}, "text": "...", "children": [...]}.
@@ -167,6 +169,10 @@ class Dom:
             done(False)
         else:
             done(True)
+
+    def picked_file(self, input_element: Element) -> BrowserFile | None:
+        """The file chosen in an `<input type=file>`, unread (core checks its size first)."""
+        return picked_file(input_element)
 
     def close(self) -> None:
         for target, event, proxy in self._listeners:

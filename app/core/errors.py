@@ -86,3 +86,11 @@ class ContextOverflow(ParlanceError):
         self.model = model
         self.tokens = tokens
         self.limit = limit
+
+
+class ImportRefused(ParlanceError):
+    """A file offered for import is not one Parlance can take (too big, not JSON, not an export,
+    or an export that contradicts itself). It is refused whole: nothing was written."""
+
+    def __str__(self) -> str:
+        return self.reason

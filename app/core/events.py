@@ -161,6 +161,14 @@ class SearchResults:
     searched: bool = True
 
 
+@dataclass(frozen=True)
+class ConversationsImported:
+    """Conversations from a file are stored (with their ids as stored: new ones where the
+    file's were taken)."""
+
+    conversations: tuple[Conversation, ...]
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -180,5 +188,6 @@ Event = (
     | AnsweringElsewhere
     | OpenConversationDeleted
     | SearchResults
+    | ConversationsImported
 )
 EventSink = Callable[[Event], None]

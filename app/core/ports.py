@@ -224,3 +224,23 @@ class Clock(Protocol):
 
 class Ids(Protocol):
     def new_id(self) -> str: ...
+
+
+class PickedFile(Protocol):
+    """A file the user chose (the `import` input), not read yet."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def size(self) -> int:
+        """Its size in bytes, known before reading it."""
+
+    async def read_text(self) -> str:
+        """Its content as text (UTF-8); OSError when the browser cannot read it."""
+
+
+class Downloads(Protocol):
+    """Files the app hands to the user (exports)."""
+
+    def save(self, filename: str, media_type: str, text: str) -> None: ...

@@ -125,3 +125,24 @@ def thread(messages: Sequence[Message]) -> list[Message]:
         lane = threaded[0].lane if threaded else m.id
         threaded.append(replace(m, parent_id=parent.id if parent else None, lane=lane))
     return threaded
+
+
+def placed(messages: Sequence[Message]) -> list[Message]:
+    """A conversation's messages from outside the store (an import), each in the lane the store
+    would have given it had they been appended one by one in time order (`lane_for`): a
+    parent's earliest child continues the parent's lane, every later child and every first
+    message starts its own. Every parent must be among `messages` and earlier than its
+    children. Same order as given."""
+    order = sorted(range(len(messages)), key=lambda i: (messages[i].created_at, i))
+    lanes: dict[str, str] = {}
+    with_child: set[str] = set()
+    for i in order:
+        message = messages[i]
+        parent = message.parent_id
+        if parent is None or parent in with_child:
+            lanes[message.id] = message.id
+        else:
+            lanes[message.id] = lanes[parent]
+        if parent is not None:
+            with_child.add(parent)
+    return [replace(m, lane=lanes[m.id]) for m in messages]

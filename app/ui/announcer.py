@@ -3,8 +3,9 @@
 The message list is not a live region (it is rewritten on every streamed chunk), and neither is
 the model status (its text counts bytes on every progress event). Instead `Announcements` picks,
 from core's events, the few things worth saying: a reply that finished (or stopped, or failed),
-once; a change of the shown model's state, once per state, never per downloaded chunk. It is
-pure logic, tested as such; `Announcer` only writes what it decides into the live region.
+once; a change of the shown model's state, once per state, never per downloaded chunk; how many
+conversations an import brought in. It is pure logic, tested as such; `Announcer` only writes
+what it decides into the live region.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.core.conversations import Message
 from app.core.events import (
+    ConversationsImported,
     Event,
     MessageAdded,
     MessageUpdated,
@@ -23,6 +25,7 @@ from app.core.events import (
 )
 
 from .intents import Intents
+from .transfer import imported_text
 
 if TYPE_CHECKING:
     from app.browser.dom import Dom
@@ -44,6 +47,8 @@ class Announcements:
         match event:
             case MessageAdded(message) | MessageUpdated(message):
                 return self._reply(message)
+            case ConversationsImported(conversations):
+                return imported_text(conversations)
             case ModelWanted(model):
                 # Another chat's model: the status shows where it stands; nothing changed.
                 self._shown = model

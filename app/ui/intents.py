@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.events import Event
+from app.core.ports import PickedFile
 from app.core.search import SearchHit
 
 
@@ -33,6 +34,10 @@ class Intents:
     warm_search: Callable[[], None]
     # Open a search result's conversation at its message, on its branch.
     open_search_result: Callable[[SearchHit], None]
+    # Download the open chat: as JSON (False) or as Markdown (True).
+    export_chat: Callable[[bool], None]
+    export_all: Callable[[], None]
+    import_file: Callable[[PickedFile], None]
 
 
 class Widget(Protocol):

@@ -3,8 +3,8 @@
 Core's events come in through `handle`, which hands each to every widget; each widget renders
 the events it cares about and turns its own DOM events into intents (app/ui/intents.py). The
 view itself owns only what spans widgets: the address bar's hash for a chat just created or
-deleted elsewhere, the page-wide Escape key, where focus goes after a rename or a delete, and
-the ready state of the app root.
+deleted elsewhere, opening the one conversation an import brought in, the page-wide Escape key,
+where focus goes after a rename or a delete, and the ready state of the app root.
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from app.core.catalog import Catalog
-from app.core.events import ConversationOpened, Event, OpenConversationDeleted
+from app.core.events import (
+    ConversationOpened,
+    ConversationsImported,
+    Event,
+    OpenConversationDeleted,
+)
 from app.core.routes import chat_hash
 from app.core.search import HIT_LIMIT
 
@@ -26,6 +31,7 @@ from .messages import MessageList
 from .model_bar import ModelBar
 from .search import SearchBox
 from .sidebar import Sidebar
+from .transfer import TransferControls
 from .welcome import ModelGate, Welcome
 
 if TYPE_CHECKING:
@@ -48,6 +54,7 @@ class ChatView:
         self.search = SearchBox(dom, search_limit)
         self.gate = ModelGate(dom, catalog, self.dialog)
         self.welcome = Welcome(dom, catalog)
+        self.transfer = TransferControls(dom)
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
@@ -59,6 +66,7 @@ class ChatView:
             self.gate,
             self.composer,
             self.dialog,
+            self.transfer,
             self.announcer,
         ]
         self._intents: Intents | None = None
@@ -76,6 +84,8 @@ class ChatView:
                 self._dom.replace_hash(chat_hash(conversation.id))
             case OpenConversationDeleted() if self._intents is not None:
                 self._intents.leave_deleted_chat()
+            case ConversationsImported(imported) if len(imported) == 1 and self._intents:
+                self._intents.open_chat(imported[0].id)
         for widget in self._widgets:
             widget.handle(event)
 

@@ -100,6 +100,18 @@ INSPECT = """() => {
 }"""
 
 
+def inspect_inert(page: Page) -> dict[str, Any]:
+    """Check that nothing rendered can run, restyle, embed or follow a script link; returns
+    what INSPECT found, for a test's own further checks."""
+    found: dict[str, Any] = page.evaluate(INSPECT)
+    assert found["pwned"] == "undefined"
+    assert found["handlers"] == [] and found["styled"] == [] and found["embeds"] == []
+    for href in found["hrefs"]:
+        lowered = "".join(href.split()).lower()
+        assert not lowered.startswith(("javascript:", "vbscript:", "data:")), href
+    return found
+
+
 @pytest.fixture
 def tiny_catalog(write_site_file: Callable[[str, Any], str], copy_model: Any) -> str:
     copy_model(MODEL_A, MODEL_A, [])
@@ -127,12 +139,7 @@ def test_a_hostile_conversation_renders_inert_and_fetches_nothing(
     expect(chat.messages).to_have_count(len(messages))
     expect(page.get_by_test_id("conversation-title")).to_have_text(HOSTILE_TITLE)
 
-    found = page.evaluate(INSPECT)
-    assert found["pwned"] == "undefined"
-    assert found["handlers"] == [] and found["styled"] == [] and found["embeds"] == []
-    for href in found["hrefs"]:
-        lowered = "".join(href.split()).lower()
-        assert not lowered.startswith(("javascript:", "vbscript:", "data:")), href
+    found = inspect_inert(page)
     assert found["images"] == [], "no message here holds an inline image"
 
     # What the user typed is shown as typed; a reply's remote image is a link to it.

@@ -197,6 +197,10 @@ class FakeDom:
     def set_markup(self, element: FakeElement, html: str) -> None:
         element.textContent = html
 
+    def picked_file(self, input_element: FakeElement) -> Any:
+        """The file a test put on an `<input type=file>` as `.file`, if any."""
+        return getattr(input_element, "file", None)
+
     def replace_hash(self, hash_: str) -> None:
         self.hash = hash_
 
