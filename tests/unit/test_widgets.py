@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,11 +45,7 @@ class Asked:
         def record(name: str) -> Any:
             return lambda *args: self.calls.append((name, args))
 
-        names = [
-            "send", "stop", "regenerate", "choose_model", "new_chat", "open_chat", "rename",
-            "delete", "leave_deleted_chat",
-        ]  # fmt: skip
-        return Intents(**{name: record(name) for name in names})
+        return Intents(**{f.name: record(f.name) for f in fields(Intents)})
 
 
 def composer_page(*, ready: bool = True) -> tuple[FakeDom, Composer, Asked]:
