@@ -30,7 +30,7 @@ from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.ports import Store
-from app.core.routes import NewChat, OpenChat, Redirect, Route, chat_hash, parse_hash
+from app.core.routes import NewChat, OpenChat, Page, Redirect, Route, chat_hash, parse_hash
 from app.core.search import Search, Searcher, SearchHit, StoreSearcher
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
@@ -160,6 +160,8 @@ class App:
                 export_chat=self._export_chat,
                 export_all=lambda: self.spawn(transfer.export_all()),
                 import_file=lambda file: self.spawn(transfer.import_file(file)),
+                open_settings=lambda: self.spawn(chat.show_settings()),
+                save_settings=lambda scope, raw: self.spawn(chat.save_settings(scope, raw)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -242,14 +244,23 @@ class App:
         match route:
             case Redirect(to):
                 self.dom.replace_hash(to)
+                self.view.show_page("chat")
                 await self.chat.open_new()
             case NewChat():
+                self.view.show_page("chat")
                 await self.chat.open_new()
             case OpenChat(conversation_id):
+                self.view.show_page("chat")
                 if hit is not None and hit.conversation_id == conversation_id:
                     await self.chat.open(conversation_id, lane=hit.lane, focus=hit.message_id)
                 elif self.chat.conversation is None or self.chat.conversation.id != conversation_id:
                     await self.chat.open(conversation_id)
+            case Page(name):
+                # A page of its own leaves the open chat, as opening another chat would.
+                self.view.show_page(name)
+                await self.chat.close()
+                if name == "settings":
+                    await self.chat.show_default_settings()
 
 
 async def _load_catalog(notices: list[str]) -> tuple[Catalog, str]:

@@ -22,6 +22,7 @@ from app.core.errors import GenerationError, ModelLoadError
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
 
 from .interop import OwnedProxy, error_message, failing_file, is_nullish, js_value, py_value
+from .sampling import nucleus_options
 
 TRANSFORMERS_URL = "vendor/transformers/transformers.min.js"
 ORT_FILES = {
@@ -220,7 +221,12 @@ class TransformersJsEngine:
                 ),
             )
             messages = [{"role": t.role, "content": t.content} for t in turns]
-            kwargs = {**options, "streamer": streamer, "stopping_criteria": criteria}
+            kwargs = {
+                **options,
+                **nucleus_options(options),  # top_p, which transformers.js does not apply
+                "streamer": streamer,
+                "stopping_criteria": criteria,
+            }
             # Stop pressed at any point of the call (even before its first step) interrupts it.
             unsubscribe = stop.on_stop(lambda: criteria.interrupt()) if stop else lambda: None
             try:

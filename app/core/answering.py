@@ -2,9 +2,11 @@
 
 The Chat decides when a reply is due (a send or a regenerate) and owns the list on screen;
 this module makes the reply: it waits for the model (or for Stop, whichever comes first),
-fits the history into the model's window (context.py), streams the text through a
-ReplyWriter (reply.py), and records what produced it (model, dtype, device, figures, and how
-many earlier messages were left out).
+applies the conversation's settings (settings.py: its system prompt as the first turn, its
+values over the model's catalog `generation`), fits the history into the model's window
+(context.py; the system prompt is never left out), streams the text through a ReplyWriter
+(reply.py), and records what produced it (model, dtype, device, the settings it ran with,
+figures, and how many earlier messages were left out).
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .catalog import ModelEntry
-from .context import DoesNotFit, fit_turns, surely_too_long
-from .conversations import Conversation, Message, MessageStatus, ReplyInfo
+from .context import TURN_OVERHEAD_TOKENS, DoesNotFit, fit_turns, surely_too_long
+from .conversations import ChatSettings, Conversation, Message, MessageStatus, ReplyInfo
 from .errors import ContextOverflow, GenerationError, ParlanceError, StoreError
 from .events import EventSink, MessageAdded, ReplyMetrics
 from .loader import Placement
 from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, StopSignal, Store
 from .reply import ReplyWriter
+from .settings import generation_options, ran_with
 
 T = TypeVar("T")
 
@@ -31,6 +34,8 @@ class Prompt:
     turns: list[ChatTurn]
     left_out: int
     options: dict[str, object]
+    # The settings it runs with (ReplyInfo.settings).
+    settings: ChatSettings
 
 
 class Answering:
@@ -52,8 +57,9 @@ class Answering:
         self._emit = emit
         self._request = request
         self._placement = placement
-        # Token counts of message texts, per model tokenizer: each text is counted once.
-        self._token_counts: dict[tuple[str, str], int] = {}
+        # Token counts of message texts (by message id) and of system prompts (by text), per
+        # model tokenizer: each text is counted once.
+        self._token_counts: dict[tuple[str, str, str], int] = {}
 
     async def reply(
         self,
@@ -74,6 +80,8 @@ class Answering:
         MessageAdded first). Raises ParlanceError after storing the reply as an error.
         """
         placement = self._placement(entry)
+        settings = conversation.settings
+        options = generation_options(entry.generation, settings)
         reply = Message(
             id=self._ids.new_id(),
             conversation_id=conversation.id,
@@ -81,7 +89,12 @@ class Answering:
             content="",
             created_at=created_at,
             status="streaming",
-            info=ReplyInfo(model=entry.id, dtype=placement.dtype, device=placement.device),
+            info=ReplyInfo(
+                model=entry.id,
+                dtype=placement.dtype,
+                device=placement.device,
+                settings=ran_with(settings, options),
+            ),
             parent_id=history[-1].id if history else None,
         )
         history = [m for m in history if m.status != "error"]
@@ -98,41 +111,60 @@ class Answering:
             loaded = await _unless_stopped(self._request(entry), stop)
             if loaded is None:
                 return await self._end(writer, "stopped", writer.current.info, regenerating)
-            prompt = await self._prompt(loaded, entry, history)
+            prompt = await self._prompt(loaded, entry, history, settings, options)
         except ParlanceError as exc:
             await self._end(writer, "error", _failed(writer, exc), regenerating)
             raise
         return await self._stream(writer, loaded, entry, prompt, stop, regenerating)
 
     async def _prompt(
-        self, loaded: LoadedModel, entry: ModelEntry, messages: list[Message]
+        self,
+        loaded: LoadedModel,
+        entry: ModelEntry,
+        messages: list[Message],
+        settings: ChatSettings,
+        options: dict[str, object],
     ) -> Prompt:
-        """The turns that fit the model's window, how many were left out, and the options."""
-        options: dict[str, object] = dict(entry.generation)
-        turns = [ChatTurn(m.role, m.content) for m in messages]
-        context = loaded.context_tokens
+        """The turns that fit the model's window (the system prompt first, always kept), how
+        many were left out, and the options (max_new_tokens cut to the room left)."""
+        options = dict(options)
+        system = settings.system_prompt.strip()
+        turns = [ChatTurn("system", system)] if system else []
+        turns += [ChatTurn(m.role, m.content) for m in messages]
+        context = loaded.context_tokens or entry.context_tokens
         if not context or not messages:
-            return Prompt(turns, 0, options)
+            return Prompt(turns, 0, options, ran_with(settings, options))
         asked = options.get("max_new_tokens")
         max_new = asked if isinstance(asked, int) else None
+        if system and surely_too_long(system, context, max_new):
+            raise ContextOverflow(entry.id, entry.label, len(system) // 4, context, "system")
         newest = messages[-1]
         if surely_too_long(newest.content, context, max_new):
             raise ContextOverflow(entry.id, entry.label, len(newest.content) // 4, context)
-        counts = await self._count_tokens(loaded, messages)
+        # Each text with its cache key: a system prompt by its text, a message by its id.
+        texts = [(("s", system), system)] if system else []
+        texts += [(("m", m.id), m.content) for m in messages]
+        counts = await self._count_tokens(loaded, texts)
         try:
             fitted = fit_turns(turns, counts, context, max_new)
         except DoesNotFit as exc:
-            raise ContextOverflow(entry.id, entry.label, exc.tokens, exc.limit) from exc
+            # The system prompt alone over the budget: that is what to shorten.
+            alone = bool(system) and counts[0] + TURN_OVERHEAD_TOKENS > exc.limit
+            part: Literal["message", "system"] = "system" if alone else "message"
+            raise ContextOverflow(entry.id, entry.label, exc.tokens, exc.limit, part) from exc
         options["max_new_tokens"] = fitted.max_new_tokens
-        return Prompt(fitted.turns, fitted.left_out, options)
+        return Prompt(fitted.turns, fitted.left_out, options, ran_with(settings, options))
 
-    async def _count_tokens(self, loaded: LoadedModel, messages: list[Message]) -> list[int]:
-        missing = [m for m in messages if (loaded.id, m.id) not in self._token_counts]
+    async def _count_tokens(
+        self, loaded: LoadedModel, texts: list[tuple[tuple[str, str], str]]
+    ) -> list[int]:
+        cached = self._token_counts
+        missing = [(key, text) for key, text in texts if (loaded.id, *key) not in cached]
         if missing:
-            counts = await self._engine.count_tokens(loaded, [m.content for m in missing])
-            for message, count in zip(missing, counts, strict=True):
-                self._token_counts[(loaded.id, message.id)] = count
-        return [self._token_counts[(loaded.id, m.id)] for m in messages]
+            counts = await self._engine.count_tokens(loaded, [text for _, text in missing])
+            for (key, _), count in zip(missing, counts, strict=True):
+                cached[(loaded.id, *key)] = count
+        return [cached[(loaded.id, *key)] for key, _ in texts]
 
     async def _stream(
         self,
@@ -170,6 +202,7 @@ class Answering:
             duration_ms=round(response_ms, 1),
             first_token_ms=round(first_text_at - started, 1),
             left_out=prompt.left_out,
+            settings=prompt.settings,
         )
         status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"
         final = await self._end(writer, status, info, regenerating)

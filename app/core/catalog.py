@@ -33,6 +33,8 @@ DEFAULT_DTYPE = {"wasm": "q8", "webgpu": "fp32"}
 # Each generation setting: its type and the range a model can sensibly be run with. A value
 # outside it ("lots", 10**12) refuses the catalog rather than reaching transformers.js.
 MAX_TOKENS = 32_768
+# The largest context window a catalog may claim (2**21 tokens: far past any browser model).
+MAX_CONTEXT = 2_097_152
 GENERATION_RANGES: dict[str, tuple[type, float, float, bool]] = {
     # name: (type, lowest, highest, lowest allowed?)
     "max_new_tokens": (int, 1, MAX_TOKENS, True),
@@ -53,6 +55,10 @@ class ModelEntry:
     generation: Mapping[str, Any] = field(default_factory=dict)
     # The download size in bytes, when the catalog says (shown before a download starts).
     bytes: int | None = None
+    # How many tokens the model reads at once, when the catalog says (`contextTokens`): the
+    # settings form knows the limit before the model is loaded. The loaded model's own config
+    # wins when it says.
+    context_tokens: int | None = None
 
     def dtype_for(self, device: Device) -> str | None:
         """The dtype to load on `device` (None lets transformers.js pick its default)."""
@@ -148,6 +154,16 @@ def _parse_entry(raw: Any, index: int) -> ModelEntry:
         size is None or (isinstance(size, int) and not isinstance(size, bool) and size > 0),
         f"{model_id}: bytes must be a positive whole number",
     )
+    context = raw.get("contextTokens")
+    _require(
+        context is None
+        or (
+            isinstance(context, int)
+            and not isinstance(context, bool)
+            and 0 < context <= MAX_CONTEXT
+        ),
+        f"{model_id}: contextTokens must be a whole number from 1 to {MAX_CONTEXT}",
+    )
     return ModelEntry(
         id=model_id,
         label=str(raw.get("label") or model_id),
@@ -155,6 +171,7 @@ def _parse_entry(raw: Any, index: int) -> ModelEntry:
         dtype=dict(dtype) if isinstance(dtype, dict) else dtype,
         generation=dict(generation),
         bytes=size,
+        context_tokens=context,
     )
 
 

@@ -10,6 +10,8 @@ turn locks, broadcast) and reports every change as an event.
   re-reads the chat and hands the message back. See tabs.py and reply.py.
 - Each conversation owns its model target (targeting.py); a reply uses the target's model with
   the whole conversation as context, trimmed to the model's window (answering.py, context.py).
+- Each conversation owns its generation settings (configuring.py); a new chat starts with the
+  stored defaults, or with what its panel set before the first message.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import replace
 
 from .answering import Answering
 from .catalog import Catalog
-from .conversations import Conversation, Message, is_blank, settled, title_from
+from .configuring import Configuring
+from .conversations import ChatSettings, Conversation, Message, is_blank, settled, title_from
 from .errors import (
     ConversationGone,
     HistoryChanged,
@@ -61,7 +64,7 @@ class _Keep:
 KEEP = _Keep()
 
 
-class Chat(Targeting, TabSync):
+class Chat(Targeting, Configuring, TabSync):
     def __init__(
         self,
         *,
@@ -91,6 +94,8 @@ class Chat(Targeting, TabSync):
         self.messages: list[Message] = []
         # The model a new chat will ask for (None: the catalog default).
         self.new_chat_target: str | None = None
+        # The settings a new chat will be created with (None: the stored defaults).
+        self.new_chat_settings: ChatSettings | None = None
         self._turn: StopSignal | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -118,6 +123,7 @@ class Chat(Targeting, TabSync):
         self.conversation = None
         self.messages = []
         self.new_chat_target = None
+        self.new_chat_settings = None
         self._emit(ConversationOpened(None, ()))
         self._announce_target()
         await self.refresh_list()
@@ -162,6 +168,15 @@ class Chat(Targeting, TabSync):
         await self.refresh_list()
         self._queue_target_model()
         return True
+
+    async def close(self) -> None:
+        """Leave the open chat for a page of its own (`#/settings`): as when another chat is
+        opened, a reply that streams stops and is saved."""
+        await self._halt()
+        self._leave_remote_turn()
+        self.conversation = None
+        self.messages = []
+        await self.refresh_list()
 
     async def show_branch(self, lane: str) -> None:
         """Step to a sibling branch (`branch-prev`/`branch-next`): show the branch ending at
@@ -424,6 +439,9 @@ class Chat(Targeting, TabSync):
     async def _ensure_conversation(self, first_text: str) -> Conversation:
         if self.conversation is not None:
             return self.conversation
+        settings = self.new_chat_settings
+        if settings is None:
+            settings = await self._store.get_defaults()
         now = self._clock.wall_ms()
         conversation = Conversation(
             id=self._ids.new_id(),
@@ -431,6 +449,7 @@ class Chat(Targeting, TabSync):
             model=self.new_chat_target,
             created_at=now,
             updated_at=now,
+            settings=settings,
         )
         await self._store.create_conversation(conversation)
         self.conversation = conversation

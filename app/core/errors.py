@@ -6,6 +6,8 @@ so core and view never parse error strings.
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class ParlanceError(Exception):
     """Base of every error the app reports to the user."""
@@ -76,16 +78,33 @@ class HistoryChanged(StoreError):
 
 
 class ContextOverflow(ParlanceError):
-    """A message too long for the model's context window, refused before generation."""
+    """A message (or the chat's system prompt) too long for the model's context window, refused
+    before generation."""
 
-    def __init__(self, model: str, label: str, tokens: int, limit: int) -> None:
-        super().__init__(
-            f"Your message is too long for {label}: it is about {tokens:,} tokens and the model "
-            f"reads at most {limit:,} at once. Shorten it or split it into parts."
-        )
+    def __init__(
+        self,
+        model: str,
+        label: str,
+        tokens: int,
+        limit: int,
+        part: Literal["message", "system"] = "message",
+    ) -> None:
+        if part == "system":
+            reason = (
+                f"The chat's system prompt is too long for {label}: it is about {tokens:,} "
+                f"tokens and the model reads at most {limit:,} at once, your message included. "
+                "Shorten it in the chat's settings."
+            )
+        else:
+            reason = (
+                f"Your message is too long for {label}: it is about {tokens:,} tokens and the "
+                f"model reads at most {limit:,} at once. Shorten it or split it into parts."
+            )
+        super().__init__(reason)
         self.model = model
         self.tokens = tokens
         self.limit = limit
+        self.part = part
 
 
 class ImportRefused(ParlanceError):

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .catalog import Device
-from .conversations import Conversation, Message
+from .conversations import ChatSettings, Conversation, Message
+from .settings import SettingsLimits
 from .tree import Siblings
 
 if TYPE_CHECKING:
@@ -169,6 +170,38 @@ class ConversationsImported:
     conversations: tuple[Conversation, ...]
 
 
+# Whose settings a form holds: the open chat's ("chat"; in a new chat, what it will be created
+# with) or the app-wide defaults that new chats start with ("defaults", `#/settings`).
+SettingsScope = Literal["chat", "defaults"]
+
+
+@dataclass(frozen=True)
+class SettingsShown:
+    """The settings form, filled: show it (the chat's panel, or the `#/settings` page)."""
+
+    scope: SettingsScope
+    settings: ChatSettings
+    # What an empty field means: the model's catalog defaults (None: the model's own files
+    # decide, or no single model is known).
+    model_defaults: ChatSettings
+    limits: SettingsLimits
+
+
+@dataclass(frozen=True)
+class SettingsRefused:
+    """Settings not stored, with why: field name (settings.FIELDS, or "" for the whole form)
+    -> reason."""
+
+    scope: SettingsScope
+    reasons: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SettingsSaved:
+    scope: SettingsScope
+    settings: ChatSettings
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -189,5 +222,8 @@ Event = (
     | OpenConversationDeleted
     | SearchResults
     | ConversationsImported
+    | SettingsShown
+    | SettingsRefused
+    | SettingsSaved
 )
 EventSink = Callable[[Event], None]

@@ -1,4 +1,6 @@
-"""Hash routes as data: `#/chat` is a new chat, `#/chat/<id>` an existing conversation."""
+"""Hash routes as data: `#/chat` is a new chat, `#/chat/<id>` an existing conversation, and
+`#/<page>` a page of its own beside the sidebar (`#/settings`). A new page is one more name in
+PAGES (and a case where main routes it)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,18 @@ class Redirect:
     to: str
 
 
-Route = NewChat | OpenChat | Redirect
+@dataclass(frozen=True)
+class Page:
+    """`#/<name>`: a page of its own, shown beside the sidebar instead of a chat."""
+
+    name: str
+
+
+Route = NewChat | OpenChat | Page | Redirect
 
 NEW_CHAT_HASH = "#/chat"
+# The pages of their own: `#/settings` (the settings new chats start with).
+PAGES = ("settings",)
 
 
 def parse_hash(hash_: str) -> Route:
@@ -38,6 +49,8 @@ def parse_hash(hash_: str) -> Route:
         return NewChat()
     if len(parts) == 2 and parts[0] == "chat":
         return OpenChat(unquote(parts[1]))
+    if len(parts) == 1 and parts[0] in PAGES:
+        return Page(parts[0])
     return Redirect(NEW_CHAT_HASH)
 
 
@@ -46,3 +59,8 @@ def chat_hash(conversation_id: str | None) -> str:
     if conversation_id is None:
         return NEW_CHAT_HASH
     return f"{NEW_CHAT_HASH}/{quote(conversation_id, safe='')}"
+
+
+def page_hash(name: str) -> str:
+    """The hash of a page of its own."""
+    return f"#/{name}"

@@ -4,8 +4,9 @@ The message list is not a live region (it is rewritten on every streamed chunk),
 the model status (its text counts bytes on every progress event). Instead `Announcements` picks,
 from core's events, the few things worth saying: a reply that finished (or stopped, or failed),
 once; a change of the shown model's state, once per state, never per downloaded chunk; how many
-conversations an import brought in. It is pure logic, tested as such; `Announcer` only writes
-what it decides into the live region.
+conversations an import brought in; settings that were saved (the dialog closes, or the page
+stays as it was: nothing else would say so). It is pure logic, tested as such; `Announcer` only
+writes what it decides into the live region.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.core.events import (
     ModelState,
     ModelStatusChanged,
     ModelWanted,
+    SettingsSaved,
 )
 
 from .intents import Intents
@@ -53,6 +55,8 @@ class Announcements:
                 # Another chat's model: the status shows where it stands; nothing changed.
                 self._shown = model
                 self._said = (model, self._states.get(model, "idle"))
+            case SettingsSaved(scope):
+                return "Settings saved" if scope == "chat" else "Settings for new chats saved"
             case ModelStatusChanged(model, state, reason):
                 self._states[model] = state
                 if self._shown not in (None, model) or self._said == (model, state):

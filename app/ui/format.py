@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from app.core.conversations import Message
+from app.core.conversations import ChatSettings, Message
 
+# How much of a system prompt a reply's details quote.
+PROMPT_QUOTE_CHARS = 160
 # Past this size a message is shown as plain text: Markdown of hostile input (50,000 "[") costs
 # about half a second in CPython and more in Pyodide, and no real reply is that long.
 MARKDOWN_LIMIT_CHARS = 50_000
@@ -73,7 +75,32 @@ def reply_details(message: Message) -> str:
         details.append(f"First token: {info.first_token_ms:.0f} ms")
     if info.duration_ms is not None:
         details.append(f"Duration: {info.duration_ms:.0f} ms")
+    if info.settings is not None:
+        details.extend(settings_details(info.settings))
     return "\n".join(details)
+
+
+def settings_details(
+    settings: ChatSettings, quote_chars: int | None = PROMPT_QUOTE_CHARS
+) -> list[str]:
+    """The settings a reply ran with, one line each (the system prompt cut to `quote_chars`
+    unless None); what was left to the model's own files is not listed."""
+    prompt = settings.system_prompt.strip()
+    if quote_chars is not None:
+        prompt = " ".join(prompt.split())
+        if len(prompt) > quote_chars:
+            prompt = prompt[: quote_chars - 1].rstrip() + "…"
+    lines = [f"System prompt: “{prompt}”" if prompt else "System prompt: none"]
+    if settings.temperature is not None:
+        greedy = " (greedy: always the likeliest token)" if settings.temperature == 0 else ""
+        lines.append(f"Temperature: {settings.temperature:g}{greedy}")
+    if settings.top_p is not None:
+        lines.append(f"Top-p: {settings.top_p:g}")
+    if settings.max_new_tokens is not None:
+        lines.append(f"Max new tokens: {settings.max_new_tokens}")
+    if settings.repetition_penalty is not None:
+        lines.append(f"Repetition penalty: {settings.repetition_penalty:g}")
+    return lines
 
 
 def empty_reply_text(message: Message) -> str:

@@ -3,11 +3,11 @@ core. Widgets never call core themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.core.events import Event
+from app.core.events import Event, SettingsScope
 from app.core.ports import PickedFile
 from app.core.search import SearchHit
 
@@ -38,6 +38,10 @@ class Intents:
     export_chat: Callable[[bool], None]
     export_all: Callable[[], None]
     import_file: Callable[[PickedFile], None]
+    # The `settings` button: show the open chat's settings.
+    open_settings: Callable[[], None]
+    # The settings form's Save: what its fields say (settings.FIELDS -> text as typed).
+    save_settings: Callable[[SettingsScope, Mapping[str, str]], None]
 
 
 class Widget(Protocol):

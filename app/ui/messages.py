@@ -29,7 +29,13 @@ from app.core.events import (
 from app.core.markdown import render_markdown
 
 from .branches import Branching
-from .format import MARKDOWN_LIMIT_CHARS, describe_reply, empty_reply_text, reply_details
+from .format import (
+    MARKDOWN_LIMIT_CHARS,
+    describe_reply,
+    empty_reply_text,
+    reply_details,
+    settings_details,
+)
 from .intents import Intents
 
 if TYPE_CHECKING:
@@ -195,9 +201,9 @@ class MessageList:
             dom.create("div", testid="message-content", **{"class": "message-content"})
         )
         if message.role == "assistant":
-            element.appendChild(
-                dom.create("div", testid="message-info", **{"class": "message-info"})
-            )
+            info = dom.create("div", testid="message-info", **{"class": "message-info"})
+            info.appendChild(dom.create("span", **{"class": "reply-line"}))
+            element.appendChild(info)
         actions = dom.create("div", **{"class": "message-actions"})
         actions.appendChild(
             dom.create(
@@ -243,8 +249,30 @@ class MessageList:
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
             info = element.querySelector(".message-info")
-            info.textContent = describe_reply(message, self._labels)
+            info.querySelector(".reply-line").textContent = describe_reply(message, self._labels)
             info.setAttribute("title", reply_details(message))
+            self._show_settings(info, message)
+
+    def _show_settings(self, info: Element, message: Message) -> None:
+        """Under a reply that has ended, the settings it ran with, behind a `Settings`
+        disclosure (the tooltip has them too, but a phone has no hover)."""
+        settings = message.info.settings
+        shown = info.querySelector(".reply-settings")
+        if settings is None or message.status == "streaming":
+            if shown:
+                shown.remove()
+            return
+        if not shown:
+            shown = self._dom.create("details", **{"class": "reply-settings"})
+            shown.appendChild(self._dom.create("summary", text="Settings"))
+            info.appendChild(shown)
+        listed = shown.querySelector("ul")
+        if listed:
+            listed.remove()
+        listed = self._dom.create("ul")
+        for line in settings_details(settings, quote_chars=None):
+            listed.appendChild(self._dom.create("li", text=line))
+        shown.appendChild(listed)
 
     # -- copying --------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from .intents import Intents, Widget
 from .messages import MessageList
 from .model_bar import ModelBar
 from .search import SearchBox
+from .settings import Settings
 from .sidebar import Sidebar
 from .transfer import TransferControls
 from .welcome import ModelGate, Welcome
@@ -55,6 +56,8 @@ class ChatView:
         self.gate = ModelGate(dom, catalog, self.dialog)
         self.welcome = Welcome(dom, catalog)
         self.transfer = TransferControls(dom)
+        self.settings = Settings(dom)
+        self._settings_link = dom.by_testid("settings-link")
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
@@ -67,6 +70,7 @@ class ChatView:
             self.composer,
             self.dialog,
             self.transfer,
+            self.settings,
             self.announcer,
         ]
         self._intents: Intents | None = None
@@ -92,7 +96,9 @@ class ChatView:
     def _key(self, event: Any) -> None:
         # Escape closes the drawer, else stops a streaming reply; an open dialog (natively) or a
         # rename (which prevents the default) takes Escape first.
-        if event.key != "Escape" or event.defaultPrevented or self.dialog.is_open:
+        if event.key != "Escape" or event.defaultPrevented:
+            return
+        if self.dialog.is_open or self.settings.is_open:
             return
         if self.drawer.is_open:
             self.drawer.close()
@@ -103,6 +109,21 @@ class ChatView:
         """After a rename or a delete the user goes back to writing, on a phone too."""
         self.drawer.close(return_focus=False)
         self._dom.by_testid("chat-input").focus()
+
+    def show_page(self, name: str) -> None:
+        """Show the chat (`chat`) or a page of its own (`settings`) beside the sidebar; the CSS
+        hides what `data-page` on the app root does not show."""
+        self._app.setAttribute("data-page", name)
+        if name == "settings":
+            self._settings_link.setAttribute("aria-current", "page")
+            self.settings.to_page()
+        else:
+            self._settings_link.removeAttribute("aria-current")
+        if name != "chat" and self.drawer.is_open:
+            # Chosen in the drawer: close it and go on where the page starts.
+            self.drawer.close(return_focus=False)
+            if name == "settings":
+                self.settings.form.focus()
 
     def show_error(self, text: str) -> None:
         self.banner.show(text)

@@ -134,6 +134,16 @@ class ChatPage:
         """Every stored conversation and message, as the records IndexedDB holds."""
         return dict(self.page.evaluate(_READ_ALL))
 
+    def stored_conversation(self, conversation_id: str) -> dict[str, Any]:
+        found = [c for c in self.stored()["conversations"] if c["id"] == conversation_id]
+        assert found, f"no stored conversation {conversation_id}"
+        return dict(found[0])
+
+    def stored_defaults(self) -> dict[str, Any] | None:
+        """The settings new chats start with, as the `prefs` store holds them (None: unset)."""
+        found = self.page.evaluate(_READ_DEFAULTS)
+        return None if found is None else dict(found)
+
     def stored_messages(self, conversation_id: str) -> list[dict[str, Any]]:
         found = [m for m in self.stored()["messages"] if m["conversationId"] == conversation_id]
         return sorted(found, key=lambda m: m.get("createdAt") or 0)
@@ -189,6 +199,17 @@ _READ_ALL = """() => new Promise((resolve, reject) => {
     const m = tx.objectStore('messages').getAll();
     tx.oncomplete = () => { db.close(); resolve({conversations: c.result, messages: m.result}); };
     tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+_READ_DEFAULTS = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('parlance');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const read = db.transaction('prefs').objectStore('prefs').get('defaults');
+    read.onsuccess = () => { db.close(); resolve(read.result ?? null); };
+    read.onerror = () => reject(read.error);
   };
 })"""
 

@@ -32,7 +32,15 @@ class FakeElement:
         self.scrollTop = 0
         self.clientHeight = 100
         self.focused = False
+        self.open = "open" in self.attributes  # a <dialog>'s state
         self.classList = SimpleNamespace(add=self._add_class, remove=self._remove_class)
+
+    def showModal(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        """A <dialog>'s close(); the test fires its "close" event when it matters."""
+        self.open = False
 
     def _add_class(self, name: str) -> None:
         classes = self.attributes.get("class", "").split()
@@ -82,6 +90,7 @@ class FakeElement:
         self.attributes.pop(name, None)
 
     def appendChild(self, child: FakeElement) -> FakeElement:
+        child.remove()  # an element has one place: appending moves it
         child.parent = self
         self.children.append(child)
         return child

@@ -7,10 +7,11 @@ parsed into elements, `closest`, `querySelectorAll`, `replaceWith`, the clipboar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
-from app.core.conversations import Message, ReplyInfo
+from app.core.conversations import ChatSettings, Message, ReplyInfo
 from app.core.events import (
     ConversationOpened,
     MessageAdded,
@@ -280,3 +281,34 @@ def test_a_search_result_opens_the_chat_at_its_message_marked_for_a_moment() -> 
     assert page.revealed == [target, target]
     page.run_timers()
     assert target.getAttribute("data-focused") is None
+
+
+def test_a_finished_reply_shows_the_settings_it_ran_with_behind_a_disclosure() -> None:
+    page, messages = message_page()
+    ran = ChatSettings("Be brief.\nAnd kind.", temperature=0.5, max_new_tokens=40)
+    streaming = replace(reply("Hel", "streaming"), info=ReplyInfo(model="tinylm/a", settings=ran))
+    messages.handle(ConversationOpened(None, (question("q"),)))
+    messages.handle(MessageAdded(streaming))
+    info = page.by_testid("message-info")
+    assert info.querySelector(".reply-settings") is None  # not while it streams
+    messages.handle(MessageUpdated(replace(streaming, content="Hello", status="done")))
+    page.run_frames()
+    shown = info.querySelector(".reply-settings")
+    assert shown is not None and shown.tagName == "DETAILS"
+    summary = shown.querySelector("summary")
+    assert summary is not None and summary.textContent == "Settings"
+    items = [li.textContent for li in shown.walk() if li.tagName == "LI"]
+    assert items == [
+        "System prompt: “Be brief.\nAnd kind.”",  # in full, as written
+        "Temperature: 0.5",
+        "Max new tokens: 40",
+    ]
+    line = info.querySelector(".reply-line")
+    assert line is not None and line.textContent.startswith("Tiny A")
+    assert "Temperature: 0.5" in str(info.getAttribute("title"))
+    # Shown again (a re-render), the list is replaced, not doubled; no settings, no disclosure.
+    messages.handle(MessageUpdated(replace(streaming, content="Hello!", status="done")))
+    page.run_frames()
+    assert len([e for e in info.walk() if e.tagName == "LI"]) == 3
+    messages.handle(ConversationOpened(None, (reply("Old reply"),)))
+    assert page.by_testid("message-info").querySelector(".reply-settings") is None
