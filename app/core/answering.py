@@ -24,7 +24,7 @@ from .events import EventSink, MessageAdded, ReplyMetrics
 from .loader import Placement
 from .ports import ChatTurn, Clock, Engine, Ids, LoadedModel, StopSignal, Store
 from .reply import ReplyWriter
-from .settings import generation_options, ran_with
+from .settings import generation_options, ran_with, sampled
 
 T = TypeVar("T")
 
@@ -82,6 +82,8 @@ class Answering:
         placement = self._placement(entry)
         settings = conversation.settings
         options = generation_options(entry.generation, settings)
+        if regenerating:
+            options = sampled(options, settings)
         reply = Message(
             id=self._ids.new_id(),
             conversation_id=conversation.id,

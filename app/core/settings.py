@@ -208,6 +208,22 @@ def generation_options(generation: Mapping[str, Any], settings: ChatSettings) ->
     return options
 
 
+# A regenerate asks for another answer: a greedy model would give the same one again.
+REGENERATE_TEMPERATURE = 0.7
+
+
+def sampled(options: Mapping[str, Any], settings: ChatSettings) -> dict[str, Any]:
+    """The options for a regenerate: sampling on (at REGENERATE_TEMPERATURE when nothing says
+    otherwise), unless the user chose greedy decoding (temperature 0) for this chat."""
+    changed = dict(options)
+    if settings.temperature == 0 or changed.get("do_sample") is True:
+        return changed
+    changed["do_sample"] = True
+    if not changed.get("temperature"):
+        changed["temperature"] = REGENERATE_TEMPERATURE
+    return changed
+
+
 def model_defaults(generation: Mapping[str, Any]) -> ChatSettings:
     """What each empty field means for a model: its catalog `generation` (None where the
     catalog says nothing and the model's own files decide)."""

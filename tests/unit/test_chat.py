@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.core.catalog import parse_catalog
-from app.core.conversations import Message
+from app.core.conversations import ChatSettings, Message
 from app.core.errors import StoreError
 from app.core.events import (
     ConversationNotFound,
@@ -21,6 +21,7 @@ from app.core.events import (
     StreamingChanged,
 )
 from app.core.memory import MemoryStore
+from app.core.ports import ConversationChange
 
 from .fakes import ChatHarness
 
@@ -445,5 +446,27 @@ def test_a_message_the_store_refuses_is_handed_back_to_the_user() -> None:
         error = h.events.of(ErrorRaised)[-1]
         assert "full" in error.text and error.unsent == "not saved"
         assert not h.chat.streaming
+
+    run(scenario())
+
+
+def test_a_regenerate_samples_even_when_the_model_is_greedy_unless_the_user_chose_greedy() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        await h.chat.open_new()
+        await h.chat.send("hi")
+        assert h.engine.options[-1].get("do_sample") is not True
+        await h.chat.regenerate()
+        assert h.engine.options[-1]["do_sample"] is True
+        assert h.engine.options[-1]["temperature"] > 0
+        assert h.chat.messages[-1].info.settings is not None
+        assert (h.chat.messages[-1].info.settings.temperature or 0) > 0
+        assert h.chat.conversation is not None
+        await h.chat._store.update_conversation(
+            h.chat.conversation.id, ConversationChange(settings=ChatSettings(temperature=0))
+        )
+        await h.chat.open(h.chat.conversation.id)
+        await h.chat.regenerate()
+        assert h.engine.options[-1]["do_sample"] is False
 
     run(scenario())
