@@ -203,14 +203,22 @@ JS = """
       let starts = [];
       tx.oncomplete = () => resolve({ messages: path, starts });
       tx.onabort = () => reject(tx.error ?? fail("AbortError", "the read was aborted"));
+      // Records another hand wrote may loop (a parent that is its own descendant): each
+      // message is taken once, and the walk ends where it would come back.
+      const seen = new Set();
       const walk = (lane, upTo) => {
         const got = byLane.getAll(IDBKeyRange.bound([id, lane, -Infinity], [id, lane, upTo]));
         got.onsuccess = () => {
-          const segment = got.result;
+          const segment = [];
+          for (const record of got.result) {
+            if (seen.has(record.id)) break;
+            seen.add(record.id);
+            segment.push(record);
+          }
           if (!segment.length) return;
           path.unshift(...segment);
           const parentId = segment[0].parentId;
-          if (parentId === null || parentId === undefined) return;
+          if (parentId === null || parentId === undefined || seen.has(parentId)) return;
           const parent = messages.get(parentId);
           parent.onsuccess = () => {
             if (placed(parent.result)) walk(parent.result.lane, parent.result.createdAt);

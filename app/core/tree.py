@@ -105,14 +105,23 @@ def branch_from(messages: Iterable[Message], lane: str | None) -> Branch:
     by_id = {m.id: m for m in every}
     path: list[Message] = []
     tip: Message | None = max(lanes[lane], key=lambda m: m.created_at)
+    seen: set[str] = set()  # a loop of parents (records from another hand) ends the walk
     while tip is not None:
-        segment = sorted(
+        segment = []
+        for m in sorted(
             (m for m in lanes[tip.lane] if m.created_at <= tip.created_at),
             key=lambda m: m.created_at,
-        )
+        ):
+            if m.id in seen:
+                break
+            seen.add(m.id)
+            segment.append(m)
+        if not segment:
+            break
         path[:0] = segment
         first = segment[0]
-        tip = by_id.get(first.parent_id) if first.parent_id else None
+        parent = first.parent_id
+        tip = by_id.get(parent) if parent and parent not in seen else None
     return Branch(path, siblings_on(path, (m for m in every if starts_lane(m))))
 
 

@@ -174,8 +174,10 @@ class ChatPage:
 def threaded(stored: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`messages` with parentId, lane and (on a lane start) forkParent, where they have none."""
     last: dict[str, dict[str, Any]] = {}
+    rewritten = {m.get("id") for m in messages}
     for record in sorted(stored, key=lambda m: m.get("createdAt") or 0):
-        last[record["conversationId"]] = record
+        if record.get("id") not in rewritten:  # a record seeded again is placed anew
+            last[record["conversationId"]] = record
     placed = []
     for record in sorted(messages, key=lambda m: m.get("createdAt") or 0):
         if "lane" not in record:

@@ -150,3 +150,20 @@ def test_a_database_written_before_branches_opens_with_every_message(page: Page)
     page.get_by_test_id("conversation-list").get_by_text("Other").click()
     expect_route(page, r"#/chat/old-2$")
     expect(chat.messages).to_have_count(1)
+
+
+def test_stored_records_whose_parents_loop_still_open(page: Page) -> None:
+    chat = ChatPage(page).open(CHAT)
+    chat.seed(
+        [{"id": "loop", "title": "Looped", "model": None, "createdAt": 1, "updatedAt": 2}],
+        [
+            {"id": "x", "conversationId": "loop", "role": "user", "content": "one",
+             "createdAt": 1, "status": "done", "metadata": {}, "parentId": "y", "lane": "x"},
+            {"id": "y", "conversationId": "loop", "role": "assistant", "content": "two",
+             "createdAt": 2, "status": "done", "metadata": {}, "parentId": "x", "lane": "x"},
+        ],
+    )  # fmt: skip
+    chat.open(CHAT.replace("#/chat", "#/chat/loop"))
+    expect(chat.messages).to_have_count(2)
+    chat.ask("and on")
+    expect(chat.messages).to_have_count(4)
