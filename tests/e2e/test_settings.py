@@ -220,7 +220,9 @@ def test_top_p_is_applied_a_tiny_nucleus_samples_the_likeliest_word_at_any_tempe
     """transformers.js 4.3.1 ignores top_p; app/browser/sampling.py applies it. At temperature 2
     a top-p of 0.01 leaves one token to draw each step, so the reply is the greedy one."""
     chat = ChatPage(page).open(CHAT)
-    Panel(page).open().fill(temperature="2", top_p="0.01").save()
+    panel = Panel(page).open().fill(temperature="2", top_p="0.01")
+    panel.save()
+    expect(panel.root).to_be_hidden()  # the modal dialog has closed: the input takes keys
     reply = chat.ask(STORY["messages"][0]["content"])
     assert chat.content(reply) == STORY["answer"]
     cid = chat.conversation_id()
