@@ -7,6 +7,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_MODULES = {"js", "pyodide", "pyscript"}
 CDN = re.compile(r"cdn\.jsdelivr|unpkg\.com|esm\.sh|cdnjs|pyscript\.net|skypack")
@@ -37,12 +39,15 @@ def test_only_app_browser_imports_js_pyodide_or_pyscript() -> None:
         assert not imported_roots(path) & BROWSER_MODULES, f"{path} imports the browser"
 
 
-def test_pyscript_toml_ships_every_module_of_the_app_package() -> None:
-    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+@pytest.mark.parametrize("config_file", ["pyscript.toml", "bench/storage.toml"])
+def test_every_page_that_runs_the_app_ships_every_module_of_the_app_package(
+    config_file: str,
+) -> None:
+    config = tomllib.loads((ROOT / config_file).read_text())
     shipped = {target.removeprefix("./") for target in config["files"].values()}
     for path in (ROOT / "app").rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
-        assert relative in shipped, f"{relative} is missing from pyscript.toml [files]"
+        assert relative in shipped, f"{relative} is missing from {config_file} [files]"
 
 
 def test_pyscript_toml_points_only_inside_the_site() -> None:
