@@ -130,6 +130,8 @@ def test_export_delete_import_gives_back_every_record_branches_settings_and_meta
     chat = open_chat(page)
     chat.ask("hi")
     page.get_by_test_id("regenerate").click()  # a second reply to "hi": a sibling
+    # The sibling count shows once the regenerate's turn has ended.
+    expect(chat.reply().get_by_test_id("branch-position")).to_have_text("2/2")
     chat.wait_reply_finished()
     chat.ask("Write code")
     first = chat.conversation_id()
