@@ -20,6 +20,7 @@ import asyncio
 from dataclasses import replace
 
 from .answering import Answering
+from .branching import Branching
 from .catalog import Catalog
 from .configuring import Configuring
 from .conversations import ChatSettings, Conversation, Message, is_blank, settled, title_from
@@ -36,9 +37,7 @@ from .events import (
     Event,
     EventSink,
     MessageAdded,
-    MessageRemoved,
     MessageUpdated,
-    SiblingsChanged,
     StreamingChanged,
 )
 from .loader import ModelLoader
@@ -52,7 +51,14 @@ from .ports import (
     Store,
 )
 from .sync import TabSync
-from .tabs import Broadcast, ConversationChanged, ListChanged, MessageLive, TurnLocks
+from .tabs import (
+    Broadcast,
+    ConversationChanged,
+    ListChanged,
+    MessageLive,
+    TurnLease,
+    TurnLocks,
+)
 from .targeting import Targeting
 from .targets import ModelChoice
 
@@ -64,7 +70,7 @@ class _Keep:
 KEEP = _Keep()
 
 
-class Chat(Targeting, Configuring, TabSync):
+class Chat(Targeting, Configuring, Branching, TabSync):
     def __init__(
         self,
         *,
@@ -178,46 +184,6 @@ class Chat(Targeting, Configuring, TabSync):
         self.messages = []
         await self.refresh_list()
 
-    async def show_branch(self, lane: str) -> None:
-        """Step to a sibling branch (`branch-prev`/`branch-next`): show the branch ending at
-        `lane`'s newest message, and reopen on it next time."""
-        if self.conversation is None or self._turn is not None:
-            return
-        cid = self.conversation.id
-        branch = await self._store.read_branch(cid, lane)
-        if self.conversation is None or self.conversation.id != cid:
-            return
-        self.messages = branch.messages if self.answering_elsewhere else settled(branch.messages)
-        self._emit(
-            ConversationOpened(
-                self.conversation, tuple(self.messages), refreshed=True, siblings=branch.siblings
-            )
-        )
-        self._emit(StreamingChanged(False, self.can_regenerate))
-        await self._remember_branch(branch.lane)
-
-    async def _remember_branch(self, lane: str | None) -> None:
-        if self.conversation is None or lane is None:
-            return
-        try:
-            self.conversation = await self._store.update_conversation(
-                self.conversation.id, ConversationChange(lane=lane)
-            )
-        except StoreError as exc:
-            self._emit(ErrorRaised(f"Could not remember the branch shown. {exc}"))
-
-    async def _refresh_siblings(self) -> None:
-        """After a turn that added a sibling: the branch controls of what is on screen."""
-        if self.conversation is None:
-            return
-        try:
-            branch = await self._store.read_branch(self.conversation.id)
-        except StoreError:
-            return
-        on_screen = [m.id for m in self.messages]
-        if [m.id for m in branch.messages] == on_screen:
-            self._emit(SiblingsChanged(branch.siblings))
-
     async def _store_settled(self, before: list[Message]) -> None:
         for old, new in zip(before, self.messages, strict=True):
             if old.status == new.status:
@@ -302,21 +268,11 @@ class Chat(Targeting, Configuring, TabSync):
         lease = None
         try:
             conversation = await self._ensure_conversation(text)
-            lease = await self._locks.acquire(conversation.id)
-            if lease is None:
-                raise StoreError("This chat is answering in another tab; wait for it to finish.")
-            self._turn_started(conversation.id)
+            lease = await self._take_turn(conversation.id)
             if not isinstance(model, _Keep) and model != conversation.model:
                 await self._apply_target(model)
-            user = Message(
-                id=self._ids.new_id(),
-                conversation_id=conversation.id,
-                role="user",
-                content=text,
-                created_at=self._timestamp(),
-            )
-            user = replace(user, parent_id=self.messages[-1].id if self.messages else None)
-            user = await self._store.append_message(user)
+            parent = self.messages[-1].id if self.messages else None
+            user = await self._store.append_message(self._user_message(text, parent))
             stored = True
             self.messages.append(user)
             assert self.conversation is not None
@@ -332,88 +288,31 @@ class Chat(Targeting, Configuring, TabSync):
             self._turn_over(lease)
         return True
 
+    async def _take_turn(self, conversation_id: str) -> TurnLease:
+        """The conversation's turn lock, or StoreError when another tab is answering there."""
+        lease = await self._locks.acquire(conversation_id)
+        if lease is None:
+            raise StoreError("This chat is answering in another tab; wait for it to finish.")
+        self._turn_started(conversation_id)
+        return lease
+
+    def _user_message(self, text: str, parent_id: str | None) -> Message:
+        assert self.conversation is not None
+        return Message(
+            id=self._ids.new_id(),
+            conversation_id=self.conversation.id,
+            role="user",
+            content=text,
+            created_at=self._timestamp(),
+            parent_id=parent_id,
+        )
+
     def _refusal(self) -> str | None:
         if self._turn is not None:
             return "A reply is still being written; send again when it ends."
         if self.answering_elsewhere:
             return "This chat is answering in another tab; wait for it to finish."
         return None
-
-    @property
-    def can_regenerate(self) -> bool:
-        return (
-            self._turn is None
-            and not self.answering_elsewhere
-            and bool(self.messages)
-            and self.messages[-1].role == "assistant"
-        )
-
-    async def regenerate(self) -> bool:
-        """Answer the last user message again: the new reply is a sibling of the old one,
-        which stays stored (`branch-prev` shows it again)."""
-        if not self.can_regenerate or self.conversation is None:
-            return False
-        stop = self._begin_turn()
-        lease = None
-        try:
-            lease = await self._locks.acquire(self.conversation.id)
-            if lease is None:
-                raise StoreError("This chat is answering in another tab; wait for it to finish.")
-            self._turn_started(self.conversation.id)
-            old = self.messages.pop()
-            self._emit(MessageRemoved(old.id))
-            await self._reply(stop, regenerating=True)
-        except ParlanceError as exc:
-            # A failed regenerate keeps the reply it was to replace: show what is stored.
-            self._turn_failed(exc, resync=True)
-        finally:
-            self._turn_over(lease)
-        await self._refresh_siblings()
-        return True
-
-    async def edit(self, message_id: str, text: str) -> bool:
-        """Send an edited user message as a sibling of the one it edits (a new branch from
-        there, the old one kept) and answer it. False when nothing was sent."""
-        index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
-        if index is None or self.messages[index].role != "user" or self.conversation is None:
-            return False
-        if is_blank(text):
-            return False
-        refusal = self._refusal()
-        if refusal:
-            self._emit(ErrorRaised(refusal))
-            return False
-        stop = self._begin_turn()
-        lease = None
-        try:
-            lease = await self._locks.acquire(self.conversation.id)
-            if lease is None:
-                raise StoreError("This chat is answering in another tab; wait for it to finish.")
-            self._turn_started(self.conversation.id)
-            edited = self.messages[index]
-            user = Message(
-                id=self._ids.new_id(),
-                conversation_id=self.conversation.id,
-                role="user",
-                content=text,
-                created_at=self._timestamp(),
-                parent_id=edited.parent_id,
-            )
-            user = await self._store.append_message(user, branch=True)
-            for gone in self.messages[index:]:
-                self._emit(MessageRemoved(gone.id))
-            self.messages = [*self.messages[:index], user]
-            self.conversation = replace(self.conversation, updated_at=user.created_at)
-            self._emit(MessageAdded(user))
-            self._broadcast.publish(ConversationChanged(self.conversation.id))
-            self._refresh_list_soon()
-            await self._reply(stop)
-        except ParlanceError as exc:
-            self._turn_failed(exc, resync=True)
-        finally:
-            self._turn_over(lease)
-        await self._refresh_siblings()
-        return True
 
     def _turn_failed(
         self, exc: ParlanceError, unsent: str | None = None, *, resync: bool = False
