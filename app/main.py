@@ -11,6 +11,7 @@ from app.browser.availability import BrowserAvailability
 from app.browser.dom import Dom
 from app.browser.engine import TransformersJsEngine, detect_device
 from app.browser.files import BrowserDownloads
+from app.browser.hub import HubModels
 from app.browser.idb import IndexedDbStore
 from app.browser.interop import (
     absolute_url,
@@ -21,14 +22,18 @@ from app.browser.interop import (
     storage_problem,
     url_path,
 )
+from app.browser.model_files import BrowserModelFiles
 from app.browser.search import IndexedDbSearcher
+from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
-from app.core.catalog import EMPTY_CATALOG, Catalog, parse_catalog
+from app.browser.transformers import TransformersJs
+from app.core.catalog import EMPTY_CATALOG, Catalog, Device, ModelEntry, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
 from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
+from app.core.models import ModelManager
 from app.core.ports import Store
 from app.core.routes import NewChat, OpenChat, Page, Redirect, Route, chat_hash, parse_hash
 from app.core.search import Search, Searcher, SearchHit, StoreSearcher
@@ -67,6 +72,7 @@ class App:
         self.chat: Chat | None = None
         self.search: Search | None = None
         self.transfer: Transfer | None = None
+        self.models: ModelManager | None = None
         self._route_lock = asyncio.Lock()
         # A search result being opened: the route to its conversation opens it at the message
         # (the hash stays #/chat/<id>; the message is the router's to remember, not the URL's).
@@ -87,6 +93,8 @@ class App:
         (a reply that is streaming, a load): it is reported, and the event is dropped."""
         if self.search is not None:
             self.search.observe(event)  # before the view: never lost to a view failure
+        if self.models is not None and (work := self.models.observe(event)) is not None:
+            self.spawn(work)
         try:
             self.view.handle(event)
         except Exception as exc:
@@ -98,7 +106,9 @@ class App:
         device, has_f16 = await detect_device(forced)
         # Local model files sit under the catalog's folder; transformers.js wants a path.
         models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
-        engine = TransformersJsEngine(models_path=url_path(models_dir), preferred_device=device)
+        models_path = url_path(models_dir)
+        transformers = TransformersJs(models_path=models_path, preferred_device=device)
+        engine = TransformersJsEngine(transformers)
         engine.start_import()
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         availability = BrowserAvailability(
@@ -135,12 +145,31 @@ class App:
             ids=ids,
             emit=self.emit,
             downloads=BrowserDownloads(),
-            labels={m.id: m.label for m in self.catalog.models},
+            labels=self.view.labels,
             refresh_list=chat.refresh_list,
             broadcast=broadcast,
         )
         if isinstance(broadcast, ChannelBroadcast):
             broadcast.listener = chat.on_news
+
+        def placement(entry: ModelEntry) -> tuple[Device, str | None]:
+            where = loader.placement(entry)
+            return where.device, where.dtype
+
+        self.models = models = ModelManager(
+            choice=chat.choice,
+            files=BrowserModelFiles(transformers, models_path),
+            quota=BrowserStorage(),
+            hub=HubModels(transformers),
+            store=store,
+            clock=clock,
+            emit=self.emit,
+            placement=placement,
+            device=device,
+            has_shader_f16=has_f16,
+            on_models_changed=chat.refresh_availability,
+        )
+        await models.load_user_models()
         self.view.bind(
             Intents(
                 send=lambda text: self.spawn(chat.send(text)),
@@ -162,6 +191,11 @@ class App:
                 import_file=lambda file: self.spawn(transfer.import_file(file)),
                 open_settings=lambda: self.spawn(chat.show_settings()),
                 save_settings=lambda scope, raw: self.spawn(chat.save_settings(scope, raw)),
+                download_model=lambda model_id: self.spawn(models.download(model_id)),
+                cancel_download=models.cancel,
+                delete_model=lambda model_id: self.spawn(models.delete(model_id)),
+                remove_model=lambda model_id: self.spawn(models.remove_user_model(model_id)),
+                add_hub_model=lambda text: self.spawn(models.add_hub_model(text)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))
@@ -261,6 +295,8 @@ class App:
                 await self.chat.close()
                 if name == "settings":
                     await self.chat.show_default_settings()
+                elif name == "models" and self.models is not None:
+                    await self.models.refresh()
 
 
 async def _load_catalog(notices: list[str]) -> tuple[Catalog, str]:

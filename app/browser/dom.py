@@ -195,6 +195,10 @@ class Dom:
         """A User Timing mark, for benchmarks and the browser's performance panel."""
         js.performance.mark(name)
 
+    def now_ms(self) -> float:
+        """Milliseconds on the page's monotonic clock (performance.now)."""
+        return float(js.performance.now())
+
     # -- navigation -----------------------------------------------------------------------
 
     @property

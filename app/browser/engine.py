@@ -9,7 +9,6 @@ runs on the GPU timeline, so it needs no worker.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,12 +22,8 @@ from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress,
 
 from .interop import OwnedProxy, error_message, failing_file, is_nullish, js_value, py_value
 from .sampling import nucleus_options
+from .transformers import TransformersJs
 
-TRANSFORMERS_URL = "vendor/transformers/transformers.min.js"
-ORT_FILES = {
-    "mjs": "vendor/ort/ort-wasm-simd-threaded.asyncify.mjs",
-    "wasm": "vendor/ort/ort-wasm-simd-threaded.asyncify.wasm",
-}
 WARM_UP_TURNS = [ChatTurn("user", "hi")]
 # What fetch() rejects with when the network is down, by browser engine.
 NETWORK_FAILURES = frozenset(
@@ -56,43 +51,12 @@ async def detect_device(forced: str | None) -> tuple[Device, bool]:
 
 
 class TransformersJsEngine:
-    def __init__(self, *, models_path: str, preferred_device: Device) -> None:
-        self._models_path = models_path
-        self._preferred = preferred_device
-        self._module: asyncio.Future[Any] | None = None
-
-    # -- module ---------------------------------------------------------------------------
+    def __init__(self, transformers: TransformersJs) -> None:
+        self._transformers = transformers
 
     def start_import(self) -> None:
         """Begin importing transformers.js in the background."""
-        if self._module is None:
-            self._module = asyncio.ensure_future(self._import())
-
-    async def _import(self) -> Any:
-        from transformers_js_py import import_transformers_js
-
-        from .interop import absolute_url
-
-        # An absolute URL: transformers-js-py turns a relative one into a CDN address.
-        tjs = await import_transformers_js(absolute_url(TRANSFORMERS_URL))
-        env = tjs.js_obj.env
-        env.allowLocalModels = True  # import_transformers_js switches it off
-        env.allowRemoteModels = False
-        env.localModelPath = self._models_path
-        # onnxruntime-web's default wasm location is a CDN: point it at our copies.
-        # (transformers-js-py hands env.backends back as a copied dict; write through JS.)
-        wasm = env.backends.onnx.wasm
-        wasm.wasmPaths = js_value({k: absolute_url(v) for k, v in ORT_FILES.items()})
-        wasm.proxy = self._preferred == "wasm"
-        # transformers.js 4.3 would copy onnxruntime's wasm loader into Cache Storage and import
-        # it from a blob: URL; the page's CSP allows scripts from its own origin only.
-        env.useWasmCache = False
-        return tjs
-
-    async def _tjs(self) -> Any:
-        self.start_import()
-        assert self._module is not None
-        return await self._module
+        self._transformers.start_import()
 
     # -- Engine port ----------------------------------------------------------------------
 
@@ -104,16 +68,11 @@ class TransformersJsEngine:
         on_progress: Callable[[LoadProgress], None],
     ) -> LoadedModel:
         try:
-            tjs = await self._tjs()
+            tjs = await self._transformers.module()
         except JsException as exc:
             raise ModelLoadError(
                 entry.id, f"transformers.js failed to start: {error_message(exc)}"
             ) from exc
-        env = tjs.js_obj.env
-        # Each model from its own source only: a hub model is never looked for on this site
-        # (which would answer 404), a local one never on the hub.
-        env.allowRemoteModels = entry.source == "hub"
-        env.allowLocalModels = entry.source == "local"
 
         def progress(event: Any) -> None:
             info = py_value(event)
@@ -133,7 +92,10 @@ class TransformersJsEngine:
         with OwnedProxy(progress) as callback:
             options["progress_callback"] = callback
             try:
-                pipe = await tjs.pipeline("text-generation", entry.id, options)
+                # Each model from its own source only: a hub model is never looked for on this
+                # site (which would answer 404), a local one never on the hub.
+                async with self._transformers.for_source(entry.source):
+                    pipe = await tjs.pipeline("text-generation", entry.id, options)
             except JsException as exc:
                 message = error_message(exc)
                 if entry.source == "hub" and message in NETWORK_FAILURES:
@@ -192,8 +154,7 @@ class TransformersJsEngine:
         on_text: Callable[[str], None] | None,
         stop: StopSignal | None,
     ) -> GenerationStats:
-        tjs = await self._tjs()
-        raw = tjs.js_obj
+        raw = (await self._transformers.module()).js_obj
         pipe = model.handle
         tokens = 0
 

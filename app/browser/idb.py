@@ -25,7 +25,7 @@ does not block the upgrade) and its writes say to reload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -52,6 +52,8 @@ from .interop import error_message, is_nullish, js_value, py_value
 DB_NAME = "parlance"
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
+# The prefs key of the catalog entries the user added in #/models.
+USER_MODELS = "userModels"
 OPEN_TIMEOUT_MS = 5000
 
 
@@ -236,6 +238,19 @@ class IndexedDbStore:
             "save the default settings",
             "",
             lambda: self._js.putPref(self._db, "defaults", record),
+        )
+
+    async def get_user_models(self) -> list[Any]:
+        found = await self._call(
+            "read your added models", "", lambda: self._js.getPref(self._db, USER_MODELS)
+        )
+        value = None if is_nullish(found) else py_value(found)
+        return list(value) if isinstance(value, list) else []
+
+    async def put_user_models(self, records: Sequence[Mapping[str, Any]]) -> None:
+        value = js_value([dict(r) for r in records])
+        await self._call(
+            "save your added models", "", lambda: self._js.putPref(self._db, USER_MODELS, value)
         )
 
     async def taken_ids(

@@ -7,8 +7,8 @@ Everything here is pure: parsing returns data, resolution takes a predicate for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .errors import CatalogError
@@ -59,6 +59,8 @@ class ModelEntry:
     # settings form knows the limit before the model is loaded. The loaded model's own config
     # wins when it says.
     context_tokens: int | None = None
+    # Added by the user in the model manager (kept in IndexedDB), not listed by the site.
+    user_added: bool = False
 
     def dtype_for(self, device: Device) -> str | None:
         """The dtype to load on `device` (None lets transformers.js pick its default)."""
@@ -82,6 +84,14 @@ class Catalog:
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models if m.id == model_id), None)
+
+    def with_user_models(self, entries: Sequence[ModelEntry]) -> Catalog:
+        """This catalog plus the user's own models (after the site's; an id the site already
+        lists keeps the site's entry)."""
+        known = {m.id for m in self.models}
+        extra = tuple(replace(e, user_added=True) for e in entries if e.id not in known)
+        site = tuple(m for m in self.models if not m.user_added)
+        return replace(self, models=site + extra)
 
     def resolve(
         self, target: str | None, usable: Callable[[ModelEntry], bool] = lambda _: True
@@ -121,7 +131,8 @@ def _require(cond: bool, message: str) -> None:
         raise CatalogError(message)
 
 
-def _parse_entry(raw: Any, index: int) -> ModelEntry:
+def parse_entry(raw: Any, index: int = 0) -> ModelEntry:
+    """One catalog entry, checked (CatalogError says what is wrong)."""
     _require(isinstance(raw, dict), f"models[{index}] is not an object")
     model_id = raw.get("id")
     _require(
@@ -180,7 +191,7 @@ def parse_catalog(raw: Any) -> Catalog:
     _require(isinstance(raw, dict), "the catalog is not a JSON object")
     models_raw = raw.get("models")
     _require(isinstance(models_raw, list) and bool(models_raw), "the catalog lists no models")
-    models = tuple(_parse_entry(m, i) for i, m in enumerate(models_raw))
+    models = tuple(parse_entry(m, i) for i, m in enumerate(models_raw))
     ids = [m.id for m in models]
     _require(len(set(ids)) == len(ids), "the catalog lists a model id twice")
     presets_raw = raw.get("presets") or {}

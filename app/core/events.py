@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .catalog import Device
+from .catalog import Catalog, Device, ModelEntry
 from .conversations import ChatSettings, Conversation, Message
+from .downloads import DownloadProgress
 from .settings import SettingsLimits
 from .tree import Siblings
 
@@ -202,6 +203,62 @@ class SettingsSaved:
     settings: ChatSettings
 
 
+# -- the model manager (app/core/models.py) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogChanged:
+    """The catalog now lists these models (the user added or removed one of their own)."""
+
+    catalog: Catalog
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    entry: ModelEntry
+    # Whether transformers.js's cache holds every file it would load (None: could not tell).
+    downloaded: bool | None
+    # The titles of the conversations whose model it is.
+    used_by: tuple[str, ...] = ()
+    downloading: bool = False
+
+
+@dataclass(frozen=True)
+class ModelsListed:
+    rows: tuple[ModelRow, ...]
+
+
+@dataclass(frozen=True)
+class StorageEstimated:
+    """What this site's storage holds and may hold (`navigator.storage.estimate()`), whether
+    the browser keeps it under pressure, and whether the page has asked it to."""
+
+    used: int
+    quota: int
+    persisted: bool
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadProgressed:
+    progress: DownloadProgress
+
+
+DownloadOutcome = Literal["done", "canceled", "failed"]
+
+
+@dataclass(frozen=True)
+class DownloadEnded:
+    model: str
+    outcome: DownloadOutcome
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class HubModelAdded:
+    entry: ModelEntry
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -225,5 +282,11 @@ Event = (
     | SettingsShown
     | SettingsRefused
     | SettingsSaved
+    | CatalogChanged
+    | ModelsListed
+    | StorageEstimated
+    | DownloadProgressed
+    | DownloadEnded
+    | HubModelAdded
 )
 EventSink = Callable[[Event], None]

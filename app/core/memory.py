@@ -4,9 +4,11 @@ whose IndexedDB is unavailable (private modes that refuse it)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from .conversations import ChatSettings, Conversation, Message, by_recent_activity
 from .errors import ConversationGone, HistoryChanged, StoreError
@@ -22,6 +24,7 @@ class MemoryStore:
         self._conversations: dict[str, Conversation] = {}
         self._messages: dict[str, Message] = {}
         self._defaults = ChatSettings()
+        self._user_models: list[Any] = []
 
     def _existing(self, conversation_id: str) -> Conversation:
         found = self._conversations.get(conversation_id)
@@ -105,6 +108,12 @@ class MemoryStore:
 
     async def put_defaults(self, settings: ChatSettings) -> None:
         self._defaults = settings
+
+    async def get_user_models(self) -> list[Any]:
+        return copy.deepcopy(self._user_models)
+
+    async def put_user_models(self, records: Sequence[Mapping[str, Any]]) -> None:
+        self._user_models = [copy.deepcopy(dict(r)) for r in records]
 
     async def taken_ids(
         self, conversation_ids: Sequence[str], message_ids: Sequence[str]

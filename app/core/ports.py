@@ -202,6 +202,13 @@ class Store(Protocol):
 
     async def put_defaults(self, settings: ChatSettings) -> None: ...
 
+    async def get_user_models(self) -> list[Any]:
+        """The catalog entries the user added (#/models), as stored: catalog-format records
+        that the caller parses (a record another version wrote may not parse)."""
+
+    async def put_user_models(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the user's added catalog entries."""
+
     async def taken_ids(
         self, conversation_ids: Sequence[str], message_ids: Sequence[str]
     ) -> set[str]:

@@ -37,8 +37,9 @@ class Page:
 Route = NewChat | OpenChat | Page | Redirect
 
 NEW_CHAT_HASH = "#/chat"
-# The pages of their own: `#/settings` (the settings new chats start with).
-PAGES = ("settings",)
+# The pages of their own: `#/settings` (the settings new chats start with) and `#/models` (the
+# model manager).
+PAGES = ("settings", "models")
 
 
 def parse_hash(hash_: str) -> Route:

@@ -37,6 +37,11 @@ class ModelChoice:
         if self._usable is not None:
             self._usable.add(model_id)
 
+    def mark_unusable(self, model_id: str) -> None:
+        """A model whose files were just deleted needs a download again."""
+        if self._usable is not None:
+            self._usable.discard(model_id)
+
     @property
     def usable_ids(self) -> frozenset[str]:
         """The models known usable now (every catalog model until checked)."""

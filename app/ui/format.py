@@ -24,6 +24,16 @@ def format_bytes(count: int) -> str:
     return f"{count} B"
 
 
+def format_duration(seconds: float) -> str:
+    """A time left as people say it: "12 s", "3 min", "1 h 5 min"."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
 # The words people use for how a model runs (the footer under a reply).
 PRECISION_WORDS = {
     "q8": "8-bit", "int8": "8-bit", "uint8": "8-bit", "q4": "4-bit", "q4f16": "4-bit",

@@ -42,6 +42,12 @@ class Intents:
     open_settings: Callable[[], None]
     # The settings form's Save: what its fields say (settings.FIELDS -> text as typed).
     save_settings: Callable[[SettingsScope, Mapping[str, str]], None]
+    # The model manager (#/models), by model id; a hub model to add, as the user typed it.
+    download_model: Callable[[str], None]
+    cancel_download: Callable[[str], None]
+    delete_model: Callable[[str], None]
+    remove_model: Callable[[str], None]
+    add_hub_model: Callable[[str], None]
 
 
 class Widget(Protocol):

@@ -13,18 +13,23 @@ from typing import TYPE_CHECKING
 
 from app.core.catalog import Catalog
 from app.core.conversations import Message
+from app.core.downloads import RateMeter, seconds_left
 from app.core.events import (
+    CatalogChanged,
     ConversationNotFound,
     ConversationOpened,
+    DownloadEnded,
+    DownloadProgressed,
     EngineChanged,
     Event,
     ModelStatusChanged,
+    ModelsUsable,
     ModelWanted,
     ReplyMetrics,
     TargetChanged,
 )
 
-from .format import format_bytes
+from .format import format_bytes, format_duration
 from .intents import Intents
 
 if TYPE_CHECKING:
@@ -44,10 +49,6 @@ STATE_LABELS = {
 class ModelBar:
     def __init__(self, dom: Dom, catalog: Catalog) -> None:
         self._dom = dom
-        self._labels = {m.id: m.label for m in catalog.models}
-        self._local = {m.id for m in catalog.models if m.source == "local"}
-        self._model_ids = {m.id for m in catalog.models}
-        self._presets = set(catalog.presets)
         self._app = dom.by_testid("app")
         self._select = dom.by_testid("model-select")
         self._status = dom.by_testid("model-status")
@@ -56,13 +57,31 @@ class ModelBar:
         self._metrics = dom.by_testid("metrics")
         self._states: dict[str, ModelStatusChanged] = {}
         self._wanted: str | None = None
+        self._meter: tuple[str, RateMeter] | None = None
+        self._offer = dom.by_testid("model-offer")
+        self._usable: frozenset[str] | None = None
+        self._target: str | None = None
         self._fill(catalog)
 
     def _fill(self, catalog: Catalog) -> None:
-        default = self._select.querySelector('option[value=""]')
+        """The picker's options: the default, then every catalog model (again, when the catalog
+        changes, keeping what is selected)."""
+        self._labels = {m.id: m.label for m in catalog.models}
+        self._local = {m.id for m in catalog.models if m.source == "local"}
+        self._hub_sizes = {m.id: m.bytes for m in catalog.models if m.source == "hub"}
+        self._model_ids = {m.id for m in catalog.models}
+        self._presets = set(catalog.presets)
+        select = self._select
+        chosen = str(select.value)
+        for option in list(select.querySelectorAll("option")):
+            if option.getAttribute("value"):
+                option.remove()
+        default = select.querySelector('option[value=""]')
         default.textContent = f"Default ({catalog.default})"
         for entry in catalog.models:
-            self._select.appendChild(self._dom.create("option", text=entry.label, value=entry.id))
+            select.appendChild(self._dom.create("option", text=entry.label, value=entry.id))
+        if chosen:
+            select.value = chosen
 
     def bind(self, intents: Intents) -> None:
         self._dom.on(
@@ -70,9 +89,18 @@ class ModelBar:
             "change",
             lambda _e: intents.choose_model(str(self._select.value) or None),
         )
+        self._dom.on(self._offer, "click", lambda _e: self._download(intents))
+
+    def _download(self, intents: Intents) -> None:
+        if self._target is not None and not self._offer.disabled:
+            self._offer.disabled = True
+            self._offer.textContent = f"Downloading {self._labels.get(self._target, '')}…"
+            intents.download_model(self._target)
 
     def handle(self, event: Event) -> None:
         match event:
+            case CatalogChanged(catalog):
+                self._fill(catalog)
             case ModelStatusChanged():
                 self._states[event.model] = event
                 if self._wanted in (None, event.model):
@@ -82,7 +110,19 @@ class ModelBar:
                 self._wanted = model
                 self._show_status(self._states.get(model) or ModelStatusChanged(model, "idle"))
             case TargetChanged(target, default_label):
+                self._target = target
                 self._show_target(target, default_label)
+                self._show_offer()
+            case ModelsUsable(model_ids):
+                self._usable = model_ids
+                self._show_offer()
+            case DownloadProgressed(progress) if progress.model == self._target:
+                self._offer.disabled = True
+                share = f" {progress.loaded * 100 // progress.total}%" if progress.total else ""
+                self._offer.textContent = f"Downloading {self._labels[progress.model]}…{share}"
+            case DownloadEnded(model) if model == self._target:
+                self._offer.disabled = False
+                self._show_offer()
             case EngineChanged(loaded, loads, device):
                 self._app.setAttribute("data-loaded-model", loaded or "")
                 self._app.setAttribute("data-model-loads", str(loads))
@@ -130,6 +170,31 @@ class ModelBar:
             select.appendChild(self._dom.create("option", text=label, value=target, data_extra="1"))
         select.value = target or ""
 
+    def _show_offer(self) -> None:
+        """Offer the download of the open chat's hub model when this browser lacks it."""
+        target = self._target
+        lacking = (
+            target in self._hub_sizes and self._usable is not None and target not in self._usable
+        )
+        self._offer.hidden = not lacking
+        if lacking and target is not None and not self._offer.disabled:
+            size = self._hub_sizes[target]
+            about = f" ({format_bytes(size)})" if size else ""
+            self._offer.textContent = f"Download {self._labels[target]}{about}"
+
+    def _pace(self, event: ModelStatusChanged) -> str:
+        """ " · 3.2 MB/s · 2 min left" for a download under way, once a speed is known."""
+        if self._meter is None or self._meter[0] != event.model:
+            self._meter = (event.model, RateMeter())
+        meter = self._meter[1]
+        meter.add(self._dom.now_ms(), event.loaded_bytes)
+        rate = meter.bytes_per_second()
+        left = seconds_left(event.loaded_bytes, event.total_bytes, rate)
+        if rate is None or event.model in self._local:
+            return ""
+        pace = f" · {format_bytes(int(rate))}/s"
+        return pace + (f" · {format_duration(left)} left" if left is not None else "")
+
     def _show_status(self, event: ModelStatusChanged) -> None:
         status = self._status
         status.setAttribute("data-model", event.model)
@@ -147,7 +212,12 @@ class ModelBar:
             progress.hidden = False
             amount = f"{format_bytes(event.loaded_bytes)} / {format_bytes(event.total_bytes)}"
             progress.setAttribute("aria-valuetext", amount.replace(" / ", " of "))
-            label += f" {amount}"
+            label += f" {amount}{self._pace(event)}"
+        elif event.state == "compiling":
+            # Downloaded; the wait now is building the model, which reports no fraction.
+            progress.removeAttribute("value")
+            progress.setAttribute("aria-valuetext", "Preparing the model")
+            progress.hidden = False
         elif event.state in ("ready", "failed", "canceled", "idle"):
             progress.hidden = True
         self._status_text.textContent = label

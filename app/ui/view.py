@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.catalog import Catalog
 from app.core.events import (
+    CatalogChanged,
     ConversationOpened,
     ConversationsImported,
     Event,
@@ -29,6 +30,7 @@ from .drawer import Drawer
 from .intents import Intents, Widget
 from .messages import MessageList
 from .model_bar import ModelBar
+from .models_page import ModelsPage
 from .search import SearchBox
 from .settings import Settings
 from .sidebar import Sidebar
@@ -43,7 +45,8 @@ class ChatView:
     def __init__(self, dom: Dom, catalog: Catalog, search_limit: int = HIT_LIMIT) -> None:
         self._dom = dom
         self._app = dom.by_testid("app")
-        labels = {m.id: m.label for m in catalog.models}
+        # One labels map, shared by the widgets that name models; kept in step with the catalog.
+        self.labels = labels = {m.id: m.label for m in catalog.models}
         self.dialog = ConfirmDialog(dom)
         self.banner = ErrorBanner(dom)
         self.composer = Composer(dom)
@@ -57,7 +60,11 @@ class ChatView:
         self.welcome = Welcome(dom, catalog)
         self.transfer = TransferControls(dom)
         self.settings = Settings(dom)
-        self._settings_link = dom.by_testid("settings-link")
+        self.models = ModelsPage(dom, self.dialog)
+        self._page_links = {
+            "settings": dom.by_testid("settings-link"),
+            "models": dom.by_testid("models-link"),
+        }
         self._widgets: list[Widget] = [
             self.banner,
             self.model_bar,
@@ -71,6 +78,7 @@ class ChatView:
             self.dialog,
             self.transfer,
             self.settings,
+            self.models,
             self.announcer,
         ]
         self._intents: Intents | None = None
@@ -90,6 +98,9 @@ class ChatView:
                 self._intents.leave_deleted_chat()
             case ConversationsImported(imported) if len(imported) == 1 and self._intents:
                 self._intents.open_chat(imported[0].id)
+            case CatalogChanged(catalog):
+                self.labels.clear()
+                self.labels.update({m.id: m.label for m in catalog.models})
         for widget in self._widgets:
             widget.handle(event)
 
@@ -111,19 +122,23 @@ class ChatView:
         self._dom.by_testid("chat-input").focus()
 
     def show_page(self, name: str) -> None:
-        """Show the chat (`chat`) or a page of its own (`settings`) beside the sidebar; the CSS
-        hides what `data-page` on the app root does not show."""
+        """Show the chat (`chat`) or a page of its own (`settings`, `models`) beside the
+        sidebar; the CSS hides what `data-page` on the app root does not show."""
         self._app.setAttribute("data-page", name)
+        for page, link in self._page_links.items():
+            if page == name:
+                link.setAttribute("aria-current", "page")
+            else:
+                link.removeAttribute("aria-current")
         if name == "settings":
-            self._settings_link.setAttribute("aria-current", "page")
             self.settings.to_page()
-        else:
-            self._settings_link.removeAttribute("aria-current")
         if name != "chat" and self.drawer.is_open:
             # Chosen in the drawer: close it and go on where the page starts.
             self.drawer.close(return_focus=False)
             if name == "settings":
                 self.settings.form.focus()
+            elif name == "models":
+                self.models.focus()
 
     def show_error(self, text: str) -> None:
         self.banner.show(text)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.core.catalog import Catalog, ModelEntry
 from app.core.events import (
+    CatalogChanged,
     ConversationNotFound,
     ConversationOpened,
     Event,
@@ -83,6 +84,8 @@ class ModelGate:
 
     def handle(self, event: Event) -> None:
         match event:
+            case CatalogChanged(catalog):
+                self._catalog = catalog
             case ModelsUsable(model_ids):
                 self._usable = model_ids
                 self._offer_present_local_models()
@@ -135,6 +138,8 @@ class Welcome:
 
     def handle(self, event: Event) -> None:
         match event:
+            case CatalogChanged(catalog):
+                self._catalog = catalog
             case ModelsUsable(model_ids):
                 self._usable = model_ids
             case ConversationOpened(_, messages):

@@ -226,6 +226,19 @@ async def settings_and_defaults_round_trip(store: Store) -> None:
 
 
 @check
+async def user_models_round_trip(store: Store) -> None:
+    assert await store.get_user_models() == []
+    records: list[dict[str, Any]] = [
+        {"id": "a/b", "label": "B", "source": "hub", "dtype": {"wasm": "q8"}, "bytes": 12},
+        {"id": "c/d", "label": "D", "source": "hub"},
+    ]
+    await store.put_user_models(records)
+    assert await store.get_user_models() == records
+    await store.put_user_models(records[1:])
+    assert await store.get_user_models() == records[1:]
+
+
+@check
 async def an_import_writes_everything_or_nothing(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
     await line(store, "c1", ["m1"])

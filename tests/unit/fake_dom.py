@@ -150,6 +150,7 @@ class FakeDom:
         self.hash = "#/chat"
         self.revealed: list[FakeElement] = []
         self.marks: list[str] = []
+        self.clock_ms = 0.0
 
     def add(self, tag: str, testid: str | None = None, **attrs: str) -> FakeElement:
         element = FakeElement(tag, **attrs)
@@ -235,3 +236,7 @@ class FakeDom:
 
     def mark(self, name: str) -> None:
         self.marks.append(name)
+
+    def now_ms(self) -> float:
+        self.clock_ms += 500.0  # each reading half a second later: rates show at once
+        return self.clock_ms

@@ -308,6 +308,7 @@ def test_the_figures_belong_to_the_open_chat() -> None:
     status = dom.add("div", "model-status")
     status.appendChild(dom.create("span", **{"class": "model-status-text"}))
     dom.add("progress", "model-progress")
+    dom.add("button", "model-offer")
     metrics = dom.add("div", "metrics")
     bar = ModelBar(dom, CATALOG)  # type: ignore[arg-type]
     bar.handle(ReplyMetrics("m", 608.9, 100.0, 5.0))  # the last reply of another chat
