@@ -100,6 +100,7 @@ class ModelsPage:
         self._add = dom.by_testid("hub-model-add")
         self._status = dom.by_testid("hub-model-status")
         self._rows: dict[str, _Row] = {}
+        self._order: list[str] = []
         self._intents: Intents | None = None
 
     def bind(self, intents: Intents) -> None:
@@ -204,11 +205,13 @@ class ModelsPage:
         wanted = {r.entry.id for r in rows}
         for model_id in [m for m in self._rows if m not in wanted]:
             self._rows.pop(model_id).root.remove()
-        for index, row in enumerate(rows):
-            widget = self._rows.get(row.entry.id) or self._new_row(row.entry)
-            self._fill_row(widget, row)
-            if self._list.children.item(index) is not widget.root:
-                self._list.insertBefore(widget.root, self._list.children.item(index))
+        for row in rows:
+            self._fill_row(self._rows.get(row.entry.id) or self._new_row(row.entry), row)
+        order = [r.entry.id for r in rows]
+        if order != self._order:  # moved only when the list changes: a row keeps its focus
+            self._order = order
+            for model_id in order:
+                self._list.appendChild(self._rows[model_id].root)
 
     def _new_row(self, entry: ModelEntry) -> _Row:
         dom = self._dom

@@ -95,6 +95,15 @@ class FakeElement:
         self.children.append(child)
         return child
 
+    def append(self, *children: FakeElement) -> None:
+        for child in children:
+            self.appendChild(child)
+
+    def replaceChildren(self, *children: FakeElement) -> None:
+        for child in list(self.children):
+            child.remove()
+        self.append(*children)
+
     def remove(self) -> None:
         if self.parent is not None:
             self.parent.children.remove(self)
