@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .chat_page import ChatPage
+from .chat_page import ChatPage, expect_route
 from .conftest import ROOT, canned
 from .fake_hub import FakeHub
 
@@ -106,6 +106,7 @@ def test_a_hub_model_downloads_chats_and_its_files_can_be_deleted(
 
     # Downloaded: picking it asks nothing, and it answers (the tiny model's canned reply).
     page.get_by_test_id("new-chat").click()
+    expect_route(page, r"#/chat$")
     page.get_by_test_id("model-select").select_option(HUB_MODEL)
     reply = chat.ask("hi")
     expect(reply).to_have_attribute("data-model", HUB_MODEL)

@@ -137,6 +137,8 @@ def test_export_delete_import_gives_back_every_record_branches_settings_and_meta
     first = chat.conversation_id()
     page.evaluate(SET_SETTINGS, [first, SETTINGS])
     page.get_by_test_id("new-chat").click()
+    expect_route(page, r"#/chat$")
+    expect(chat.messages).to_have_count(0)  # the new chat is open before `ask` counts replies
     chat.ask("Write code")
     expect_route(page, r"#/chat/\w+$")
     second = chat.conversation_id()
