@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from app.core.conversations import ChatSettings, Message
 
 # How much of a system prompt a reply's details quote.
@@ -27,7 +29,7 @@ def format_bytes(count: int) -> str:
 def format_duration(seconds: float) -> str:
     """A time left as people say it: "12 s", "3 min", "1 h 5 min"."""
     if seconds < 60:
-        return f"{max(1, round(seconds))} s"
+        return f"{max(1, math.ceil(seconds))} s"  # rounded up: never promises too soon
     minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"

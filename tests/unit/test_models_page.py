@@ -13,6 +13,7 @@ from app.core.events import (
     HubModelAdded,
     ModelRow,
     ModelsListed,
+    ModelStatusChanged,
     ModelsUsable,
     StorageEstimated,
     TargetChanged,
@@ -219,3 +220,27 @@ def test_the_model_bar_offers_the_download_of_a_chats_missing_hub_model() -> Non
     bar.handle(ModelsUsable(frozenset({"t/local", "o/hub"})))
     bar.handle(DownloadEnded("o/hub", "done"))
     assert offer.hidden
+
+
+def test_the_model_status_says_speed_and_time_left_and_goes_indeterminate_while_preparing() -> None:
+    dom = FakeDom()
+    dom.add("div", "app")
+    dom.add("select", "model-select").appendChild(dom.create("option", value=""))
+    status = dom.add("div", "model-status")
+    status.appendChild(dom.create("span", **{"class": "model-status-text"}))
+    progress = dom.add("progress", "model-progress", value="0")
+    dom.add("button", "model-offer")
+    dom.add("div", "metrics")
+    catalog = parse_catalog(
+        {"default": "o/hub", "models": [{"id": "o/hub", "label": "Hub", "source": "hub"}]}
+    )
+    bar = ModelBar(dom, catalog)  # type: ignore[arg-type]
+    text = status.querySelector(".model-status-text")
+    assert text is not None
+    # The fake clock reads half a second later each time: 1 MB per reading is 2 MB/s.
+    bar.handle(ModelStatusChanged("o/hub", "downloading", loaded_bytes=0, total_bytes=10_000_000))
+    bar.handle(ModelStatusChanged("o/hub", "downloading", loaded_bytes=1_000_000,
+                                  total_bytes=10_000_000))  # fmt: skip
+    assert text.textContent == "Downloading · Hub 1.0 MB / 10.0 MB · 2.0 MB/s · 5 s left"
+    bar.handle(ModelStatusChanged("o/hub", "compiling"))
+    assert progress.getAttribute("value") is None and not progress.hidden
