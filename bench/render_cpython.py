@@ -52,6 +52,11 @@ def figures(times: list[tuple[int, float]]) -> dict[str, float]:
     }
 
 
+def incremental() -> Callable[[str, bool], object]:
+    stream = MarkdownStream()
+    return lambda text, done: stream.update(text, done=done)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -60,17 +65,19 @@ def main() -> None:
     render_markdown("```python\nx = 1\n```")  # Pygments imported before anything is timed
     for _ in range(rounds):  # alternating
         runs["whole_text"].append(figures(frame_times(lambda text, _done: render_markdown(text))))
-        stream = MarkdownStream()
-        runs["incremental"].append(
-            figures(frame_times(lambda text, done: stream.update(text, done=done)))
-        )
+        runs["incremental"].append(figures(frame_times(incremental())))
     results = {
         name: {key: round(statistics.median(r[key] for r in rs), 3) for key in rs[0]}
         for name, rs in runs.items()
     }
     write_results(
         "render_cpython",
-        {"tokens": len(tokens()), "tokens_per_frame": TOKENS_PER_FRAME, "rounds": rounds, **results},
+        {
+            "tokens": len(tokens()),
+            "tokens_per_frame": TOKENS_PER_FRAME,
+            "rounds": rounds,
+            **results,
+        },
     )
 
 

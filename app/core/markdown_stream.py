@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from markdown_it.rules_core import StateCore
@@ -161,7 +162,7 @@ class MarkdownStream:
         split = _Split(set(self._references), done)
         env = markdown_env(dict(self._references), set(self._languages), split)
         tokens = parse_markdown(tail, env)
-        blocks = [tokens[a:b] for a, b in zip(split.starts, [*split.starts[1:], len(tokens)])]
+        blocks = [tokens[a:b] for a, b in pairwise([*split.starts, len(tokens)])]
         lines = split.lines
         changed = self._define(env["references"], split.defined)
         finished = self._finish(blocks[: split.final], split, lines)
@@ -192,7 +193,9 @@ class MarkdownStream:
                 changed.append((index, html))
         return tuple(changed)
 
-    def _finish(self, blocks: list[list[Token]], split: _Split, lines: list[str]) -> tuple[str, ...]:
+    def _finish(
+        self, blocks: list[list[Token]], split: _Split, lines: list[str]
+    ) -> tuple[str, ...]:
         """Render the blocks that became final, in order, committing their languages."""
         env = markdown_env({}, self._languages)
         firsts = [0] + [_first_line(block[0]) for block in blocks[1:]] + [split.boundary]

@@ -103,6 +103,11 @@ class Page(FakeDom):
         assert isinstance(element, Element)
         Html(element).feed(html)
 
+    def safe_fragment(self, html: str) -> Element:
+        fragment = Element("#document-fragment")
+        Html(fragment).feed(html)
+        return fragment
+
     def copy_text(self, text: str, done: Callable[[bool], None]) -> None:
         if self.clipboard_works:
             self.clipboard.append(text)
