@@ -13,9 +13,11 @@ import re
 import time
 
 import pytest
+from markdown_it.token import Token
+from markdown_it.utils import EnvType
 
 from app.core import markdown_stream
-from app.core.markdown import render_markdown
+from app.core.markdown import render_markdown, render_tokens
 from app.core.markdown_stream import BlockUpdate, MarkdownStream
 
 from .test_rendering import DANGEROUS_LINKS, RAW_HTML, REMOTE_IMAGES, assert_inert
@@ -135,10 +137,9 @@ def test_an_open_fence_is_one_block_and_is_highlighted_only_once_it_closes() -> 
 
 def test_final_blocks_are_never_rendered_again(monkeypatch: pytest.MonkeyPatch) -> None:
     rendered: list[str] = []
-    original = markdown_stream.render_tokens
 
-    def counting(tokens: list[object], env: object) -> str:
-        html = original(tokens, env)  # type: ignore[arg-type]
+    def counting(tokens: list[Token], env: EnvType) -> str:
+        html = render_tokens(tokens, env)
         rendered.append(html)
         return html
 
