@@ -124,6 +124,44 @@ def search_section(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def render_section(r: dict[str, Any], cp: dict[str, Any]) -> list[str]:
+    """BENCHMARKS.md's section on rendering a streaming reply (bench/render.py)."""
+    sides = [side for side in ("before", "after") if side in r]
+    labels = {"before": f"before ({r.get('before_ref', '')})", "after": "after (incremental)"}
+    lines = [
+        "## Rendering a streaming reply (bench/render.py)",
+        "",
+        f"The app's message list in the page (Pyodide, DOMPurify, the app's CSS) streams a "
+        f"synthetic {r['tokens']:,}-token reply of ten identical sections (prose, list, Python "
+        f"code, table), a token every {r['token_ms']} ms; {r['rounds']} alternating rounds, "
+        "medians. Work per frame is the time of the list's per-frame render call; \"at token "
+        '100" is the median over the frames of the first section (tokens 1-200), "at token '
+        '2,000" over the last (1,801-2,000).',
+        "",
+        "| figure | " + " | ".join(labels[side] for side in sides) + " |",
+        "|---|" + "---|" * len(sides),
+    ]
+    for key in r[sides[-1]]:
+        lines.append(f"| {key} | " + " | ".join(fmt(r[side][key]) for side in sides) + " |")
+    lines += [
+        "",
+        f"1-minute load average of the machine {r['load_average'][0]} before and "
+        f"{r['load_average'][1]} after (2 cores, shared).",
+        "",
+    ]
+    if cp:
+        whole, inc = cp["whole_text"], cp["incremental"]
+        lines += [
+            "The renderer alone in CPython (bench/render_cpython.py, a frame every "
+            f"{cp['tokens_per_frame']} tokens): whole text {fmt(whole['median_frame_ms_at_100'])}"
+            f" ms per frame at token 100 and {fmt(whole['median_frame_ms_at_2000'])} ms at "
+            f"2,000; block by block {fmt(inc['median_frame_ms_at_100'])} and "
+            f"{fmt(inc['median_frame_ms_at_2000'])} ms.",
+            "",
+        ]
+    return lines
+
+
 def write_report() -> None:
     names = ("throughput", "startup", "switching", "storage")
     r = {name: load(name) for name in names}
@@ -142,6 +180,15 @@ def write_report() -> None:
             ),
             ("longest main-thread task while searching (ms)", search["longest_task_ms"], 50, "max"),
         ]
+    render = load("render")
+    if render:
+        after = render["after"]
+        rows += [
+            ("render per frame at token 2,000 / at 100", after["render_ratio_2000_vs_100"], 1.5,
+             "max"),
+            ("longest frame gap streaming 2,000 tokens (ms)", after["longest_frame_gap_ms"], 50,
+             "max"),
+        ]  # fmt: skip
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
     lines = [
@@ -231,6 +278,8 @@ def write_report() -> None:
         ]
     if search:
         lines += search_section(search)
+    if render:
+        lines += render_section(render, load("render_cpython"))
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 
