@@ -139,7 +139,9 @@ def vendor() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--local-models", action="store_true", help=f"only rewrite {MANIFEST_URL} and {PRECACHE_URL} if they changed"
+        "--local-models",
+        action="store_true",
+        help=f"only rewrite {MANIFEST_URL} and {PRECACHE_URL} if they changed",
     )
     if parser.parse_args().local_models:
         listed = write_local_models()

@@ -161,7 +161,7 @@ class OfflineShell:
         """Start the new version: activate the waiting worker, then reload once it controls
         the page (controllerchange). Without a waiting worker, just reload."""
         waiting = None if self._registration is None else self._registration.waiting
-        if not activate or is_nullish(waiting):
+        if not activate or waiting is None or is_nullish(waiting):
             js.location.reload()
             return
         self._reloading = True

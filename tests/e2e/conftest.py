@@ -1,9 +1,10 @@
 """Playwright fixtures: the real site on loopback, real Chromium, and a network guard.
 
 Every page runs in a fresh browser context (fresh IndexedDB and cache, service workers blocked
-but for the offline tests) whose requests are checked: anything that would leave 127.0.0.1 is aborted and fails the test. Every page also
-records the Content-Security-Policy violations it sees, and a test whose page saw one fails:
-the app must run under its policy with nothing refused.
+but for the offline tests) whose requests are checked: anything that would leave 127.0.0.1 is
+aborted and fails the test. Every page also records the Content-Security-Policy violations it
+sees, and a test whose page saw one fails: the app must run under its policy with nothing
+refused.
 """
 
 from __future__ import annotations

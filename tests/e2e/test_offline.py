@@ -57,20 +57,32 @@ def offline_site(site_root: Path, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def offline_url(offline_site: Path) -> Iterator[str]:
-    server = make_server(offline_site, 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+class Server:
+    """The offline site's own server: stopping it is the network going down for everyone, the
+    service worker included (Playwright's `set_offline` does not reach a service worker's own
+    fetches, so with it alone a worker that only passed requests through would pass)."""
+
+    def __init__(self, site: Path) -> None:
+        self._server = make_server(site, 0, quiet=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 @pytest.fixture
-def sw_page(browser: Browser, offline_url: str, network_guard: NetworkGuard) -> Iterator[Page]:
+def server(offline_site: Path) -> Iterator[Server]:
+    running = Server(offline_site)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sw_page(browser: Browser, server: Server, network_guard: NetworkGuard) -> Iterator[Page]:
     """A guarded page that may register service workers."""
-    yield from guarded_page(browser, offline_url, network_guard, service_workers="allow")
+    yield from guarded_page(browser, server.url, network_guard, service_workers="allow")
 
 
 def shell_version(site: Path) -> str:
@@ -95,7 +107,9 @@ def controller_version(page: Page) -> str:
     return str(url).split("?v=", 1)[1]
 
 
-def chat_then_reload_offline(page: Page, address: str, question: str) -> tuple[str, str]:
+def chat_then_reload_offline(
+    page: Page, server: Server, address: str, question: str
+) -> tuple[str, str]:
     """Visit, let the shell be cached, chat once online, then reload with the network off.
     Returns the conversation id and the reply it got online."""
     chat = ChatPage(page).open(address)
@@ -104,6 +118,7 @@ def chat_then_reload_offline(page: Page, address: str, question: str) -> tuple[s
     answer = chat.content(chat.ask(question))
     conversation_id = chat.conversation_id()
 
+    server.stop()
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector(READY)
@@ -112,13 +127,13 @@ def chat_then_reload_offline(page: Page, address: str, question: str) -> tuple[s
 
 
 def test_after_one_visit_the_app_starts_offline_shows_its_chats_and_a_used_model_answers(
-    sw_page: Page, catalog_for: CatalogFor, offline_site: Path
+    sw_page: Page, server: Server, catalog_for: CatalogFor, offline_site: Path
 ) -> None:
     page = sw_page
     catalog = catalog_for()  # a catalog of its own (not precached): the runtime cache has it
     hi = canned("tiny-chat-a", "hi")
     conversation_id, answer = chat_then_reload_offline(
-        page, f"?device=wasm&catalog={catalog}#/chat", "hi"
+        page, server, f"?device=wasm&catalog={catalog}#/chat", "hi"
     )
     assert answer == hi["answer"]
     assert controller_version(page) == shell_version(offline_site)
@@ -136,11 +151,11 @@ def test_after_one_visit_the_app_starts_offline_shows_its_chats_and_a_used_model
     expect(page.get_by_test_id("update-banner")).to_be_hidden()
 
 
-def test_from_a_sub_path_the_app_starts_offline_too(sw_page: Page) -> None:
+def test_from_a_sub_path_the_app_starts_offline_too(sw_page: Page, server: Server) -> None:
     page = sw_page
     hi = canned("tiny-chat-a", "hi")
     address = f"{SUB_PATH}/?device=wasm&catalog=models/test-catalog.json#/chat"
-    conversation_id, answer = chat_then_reload_offline(page, address, "hi")
+    conversation_id, answer = chat_then_reload_offline(page, server, address, "hi")
     assert answer == hi["answer"]
     scope = page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.scope)")
     assert scope.endswith(f"/{SUB_PATH}/"), scope
@@ -185,8 +200,7 @@ def test_a_new_deployment_is_offered_and_replaces_the_old_version_only_when_take
     expect(page.get_by_test_id("update-banner")).to_be_hidden()
     # The old version's cache is gone once the new one is active.
     page.wait_for_function(
-        f"async () => JSON.stringify({SHELL_CACHES}) === "
-        f"JSON.stringify(['parlance-shell:/:{new}'])"
+        f"async () => JSON.stringify({SHELL_CACHES}) === JSON.stringify(['parlance-shell:/:{new}'])"
     )
 
 
