@@ -107,4 +107,4 @@ screenshots: test-deps
 	$(VPY) tools/screenshots.py
 
 bench: test-deps $(VENV)/.stamp-bench real-model
-	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) suite.py
+	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) offline.py && ../$(VPY) suite.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,19 @@ from .conftest import (
 
 CONTROLLED = "navigator.serviceWorker.controller !== null"
 SHELL_CACHES = "(await caches.keys()).filter((name) => name.startsWith('parlance-shell:'))"
+
+
+def shell_caches(page: Page) -> list[str]:
+    names: list[str] = page.evaluate(f"async () => {SHELL_CACHES}")
+    return sorted(names)
+
+
+def wait_shell_caches(page: Page, expected: list[str]) -> None:
+    """Poll the page's Cache Storage until it holds exactly these shell caches."""
+    deadline = time.monotonic() + 30
+    while shell_caches(page) != sorted(expected):
+        assert time.monotonic() < deadline, f"shell caches {shell_caches(page)} != {expected}"
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture
@@ -141,12 +155,14 @@ def test_after_one_visit_the_app_starts_offline_shows_its_chats_and_a_used_model
     chat = ChatPage(page)
     expect(chat.item(conversation_id)).to_be_visible()
     expect(chat.messages).to_have_count(2)  # the stored chat, reopened from IndexedDB
-    expect(page.get_by_test_id("model-select").locator(f'option[value="{MODEL_A}"]')).to_have_count(
-        1
-    )
+    # The app knows the model is here without the network (the worker answers the app's HEAD
+    # probes of its files from transformers.js's cache): the picker offers it.
+    option = page.get_by_test_id("model-select").locator(f'option[value="{MODEL_A}"]')
+    expect(option).to_have_js_property("hidden", False)
     # A new reply, offline: the model's files come from transformers.js's cache.
     assert chat.content(chat.ask("hi")) == hi["answer"]
     expect(chat.reply()).to_have_attribute("data-model", MODEL_A)
+
     expect(page.get_by_test_id("error")).to_be_hidden()
     expect(page.get_by_test_id("update-banner")).to_be_hidden()
 
@@ -163,7 +179,7 @@ def test_from_a_sub_path_the_app_starts_offline_too(sw_page: Page, server: Serve
     chat = ChatPage(page)
     expect(chat.item(conversation_id)).to_be_visible()
     assert chat.content(chat.ask("hi")) == hi["answer"]
-    caches = page.evaluate(f"async () => {SHELL_CACHES}")
+    caches = shell_caches(page)
     assert caches and all(f"/{SUB_PATH}/:" in name for name in caches), caches
 
 
@@ -189,8 +205,7 @@ def test_a_new_deployment_is_offered_and_replaces_the_old_version_only_when_take
     expect(banner).to_contain_text("A new version of Parlance is ready")
     # Until the user takes it, the page runs on the old version, from the old cache.
     assert controller_version(page) == old
-    caches = page.evaluate(f"async () => {SHELL_CACHES}")
-    assert sorted(caches) == sorted([f"parlance-shell:/:{old}", f"parlance-shell:/:{new}"])
+    assert shell_caches(page) == sorted([f"parlance-shell:/:{old}", f"parlance-shell:/:{new}"])
 
     with page.expect_navigation():  # the button reloads once the new worker controls
         page.get_by_test_id("update-reload").click()
@@ -199,9 +214,7 @@ def test_a_new_deployment_is_offered_and_replaces_the_old_version_only_when_take
     expect(page.get_by_test_id("app")).to_have_attribute("data-offline", "ready")
     expect(page.get_by_test_id("update-banner")).to_be_hidden()
     # The old version's cache is gone once the new one is active.
-    page.wait_for_function(
-        f"async () => JSON.stringify({SHELL_CACHES}) === JSON.stringify(['parlance-shell:/:{new}'])"
-    )
+    wait_shell_caches(page, [f"parlance-shell:/:{new}"])
 
 
 def test_a_file_that_differs_from_the_build_fails_the_install_and_caches_nothing(
@@ -214,7 +227,7 @@ def test_a_file_that_differs_from_the_build_fails_the_install_and_caches_nothing
     (offline_site / PRECACHE_URL).write_text(json.dumps(manifest))
     ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
     expect(page.get_by_test_id("app")).to_have_attribute("data-offline", "failed")
-    assert page.evaluate(f"async () => {SHELL_CACHES}") == []
+    assert shell_caches(page) == []
     expect(page.get_by_test_id("error")).to_be_hidden()  # the app works, only not offline
 
 
