@@ -12,7 +12,7 @@
 // - Served from its own version only. A precached file is answered from this worker's cache
 //   (cache-first, ignoring the query: `index.html?catalog=...` is index.html), and never from
 //   another version's. Other same-origin GETs go to the network first and fall back to a small
-//   runtime cache (a `?catalog=` file, precache.json itself). Cross-origin requests (the Hugging
+//   runtime cache (a `?catalog=` file); precache.json is never kept. Cross-origin requests (the Hugging
 //   Face hub) are never touched, and model weights (.onnx) are never cached here:
 //   transformers.js keeps model files in its own Cache Storage ("transformers-cache").
 // - HEAD requests (the app probes local model files of a `?catalog=` catalog with HEAD) fall back
@@ -139,7 +139,9 @@ async function answerGet(request) {
   const cached = await caches.match(shellKey(request), { cacheName: SHELL, ignoreSearch: true });
   if (cached) return isolated(cached, request);
   const path = new URL(request.url).pathname;
-  if (NEVER_CACHED.test(path) || request.headers.has("range")) {
+  // The build's listing is only ever wanted fresh (it names the newest version): never kept.
+  const listing = shellKey(request) === PRECACHE_URL;
+  if (listing || NEVER_CACHED.test(path) || request.headers.has("range")) {
     return isolated(await fetch(request), request);
   }
   try {

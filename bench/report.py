@@ -124,6 +124,36 @@ def search_section(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def offline_section(o: dict[str, Any]) -> list[str]:
+    """BENCHMARKS.md's section on start-up with the service worker (bench/offline.py)."""
+    rows = [
+        ("first visit (no cache, no worker)", "first_visit"),
+        ("second visit, service worker warm", "second_visit_sw"),
+        ("network off, service worker warm", "offline"),
+        ("first visit, service workers blocked", "first_visit_no_sw"),
+        ("second visit, service workers blocked (HTTP cache)", "second_visit_http_cache"),
+    ]
+    return [
+        "## Start-up offline (bench/offline.py)",
+        "",
+        f"The shell the service worker caches: {o['shell_files']} files, {fmt(o['shell_mb'])} MB. "
+        f"Time from navigation to `data-ready`, {o['runs']} alternating runs:",
+        "",
+        "| visit | ready (ms) |",
+        "|---|---|",
+        *[f"| {label} | {fmt(o[key])} |" for label, key in rows],
+        "",
+        f"- second visit with the worker / first visit: "
+        f"{fmt(o['ratio_second_visit_sw_vs_first'])}; / second visit on the HTTP cache: "
+        f"{fmt(o['ratio_second_visit_sw_vs_http_cache'])}; network off / first visit: "
+        f"{fmt(o['ratio_offline_vs_first'])}",
+        f"- the first visit's worker caches the shell in the background in "
+        f"{fmt(o['shell_cached_after_ready_ms'])} ms after `data-ready`; requests refused "
+        f"while offline: {fmt(o['offline_requests_refused'])}",
+        "",
+    ]
+
+
 def write_report() -> None:
     names = ("throughput", "startup", "switching", "storage")
     r = {name: load(name) for name in names}
@@ -141,6 +171,16 @@ def write_report() -> None:
                 "max",
             ),
             ("longest main-thread task while searching (ms)", search["longest_task_ms"], 50, "max"),
+        ]
+    offline_figures = load("offline")
+    if offline_figures:
+        rows += [
+            (
+                "start-up with the network off / first visit",
+                offline_figures["ratio_offline_vs_first"],
+                1.0,
+                "max",
+            ),
         ]
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
@@ -231,6 +271,9 @@ def write_report() -> None:
         ]
     if search:
         lines += search_section(search)
+    offline = load("offline")
+    if offline:
+        lines += offline_section(offline)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 
