@@ -22,6 +22,7 @@ Usage: .venv/bin/python bench/offline.py [--runs 5]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -94,6 +95,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     shell = write_precache(ROOT)  # as `make` does: the version of the files as they are now
     samples: list[dict[str, float]] = []
+    load_before = os.getloadavg()[0]
     with serve() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for _ in range(runs):  # alternate: with and without the worker, in the same run
@@ -101,6 +103,8 @@ def main() -> None:
         browser.close()
     result: dict[str, Any] = {
         "runs": runs,
+        # The machine is shared: absolute times move with its load, the ratios much less.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "shell_files": len(shell["files"]),
         "shell_mb": round(shell["bytes"] / 1e6, 1),
     }

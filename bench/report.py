@@ -149,7 +149,16 @@ def offline_section(o: dict[str, Any]) -> list[str]:
         f"{fmt(o['ratio_offline_vs_first'])}",
         f"- the first visit's worker caches the shell in the background in "
         f"{fmt(o['shell_cached_after_ready_ms'])} ms after `data-ready`; requests refused "
-        f"while offline: {fmt(o['offline_requests_refused'])}",
+        f"while offline: {fmt(o['offline_requests_refused'])} (precache.json, which the page "
+        "asks the network for to find a newer version)",
+        "- start-up is bound by the CPU (compiling Pyodide's and onnxruntime's wasm, starting "
+        "Python, importing the app), not by fetching: serving the shell from the worker's cache "
+        "saves little time against the HTTP cache; what it buys is a start with no network. "
+        "The worker registers after `data-ready` and caches in the background, so the first "
+        "visit's start is not delayed by it",
+        f"- 1-minute load average of the machine {o['load_average'][0]} before and "
+        f"{o['load_average'][1]} after (2 cores, shared with other test runs: absolute times "
+        "are inflated, the alternating ratios much less)",
         "",
     ]
 
