@@ -13,7 +13,7 @@ CHROMIUM ?= /usr/bin/chromium
 	tiny-models real-model real-model-check bench screenshots
 
 run: serve-deps
-	$(PYTHON) tools/serve.py --port $(PORT)
+	$(PYTHON) tools/serve.py --port $(PORT) --fresh-precache
 
 test: test-deps lint typecheck unit e2e
 
@@ -28,7 +28,9 @@ vendor/.stamp: node_modules/.package-lock.json requirements-browser.txt tools/ve
 
 # Which local models models/ holds, for the app to read at start instead of probing for files
 # (vendor/local-models.json). Listing a folder is cheap: redone on every run and test, so a
-# model built since the last vendoring is seen.
+# model built since the last vendoring is seen. The same step rewrites vendor/precache.json,
+# the offline shell's files and version (tools/precache.py), since app/ changes without
+# re-vendoring.
 local-models: vendor/.stamp
 	@$(PYTHON) tools/vendor.py --local-models
 
@@ -105,5 +107,5 @@ screenshots: test-deps
 	$(VPY) tools/screenshots.py
 
 bench: test-deps $(VENV)/.stamp-bench real-model
-	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) render.py \
-		&& ../$(VPY) render_cpython.py && ../$(VPY) suite.py
+	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) offline.py \
+		&& ../$(VPY) render.py && ../$(VPY) render_cpython.py && ../$(VPY) suite.py

@@ -23,6 +23,7 @@ from app.browser.interop import (
     url_path,
 )
 from app.browser.model_files import BrowserModelFiles
+from app.browser.offline import OfflineShell
 from app.browser.search import IndexedDbSearcher
 from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
@@ -42,6 +43,7 @@ from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
 from app.core.transferring import Transfer
 from app.ui.intents import Intents
+from app.ui.update_banner import UpdateBanner
 from app.ui.view import ChatView
 
 DEFAULT_CATALOG = "models/catalog.json"
@@ -345,6 +347,22 @@ async def _main() -> None:
     except Exception as exc:  # whatever fails before ready is said, never a silent hang
         js_console_error(f"Parlance failed to start: {exc!r}")
         dom.show_start_failure(f"Parlance could not start: {type(exc).__name__}: {exc}")
+    # Also after a failed start: a newer deployment (a fix) must still be able to replace the
+    # cached version, or a broken version would be kept forever.
+    await _start_offline(dom)
+
+
+async def _start_offline(dom: Dom) -> None:
+    """The offline shell (app/browser/offline.py), once the app is ready: the service worker
+    caches in the background. The app works without it, so a failure here is only logged."""
+    banner = UpdateBanner(dom)
+    shell = OfflineShell(banner.render)
+    banner.bind(shell.take_update)
+    globals()["_offline"] = shell  # its listeners live as long as the page
+    try:
+        await shell.start()
+    except Exception as exc:
+        js_console_error(f"Parlance: the offline shell failed: {exc!r}")
 
 
 _BOOT: set[asyncio.Future[None]] = set()

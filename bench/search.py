@@ -118,7 +118,7 @@ def main() -> None:
     rounds = parser.parse_args().rounds
     with serve() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_context(base_url=base).new_page()
+        page = browser.new_context(base_url=base, service_workers="block").new_page()
         page.goto(PAGE)
         page.wait_for_selector(READY)
         seeded = page.evaluate(

@@ -180,7 +180,7 @@ def baseline_turn(page: Page) -> dict[str, float]:
 
 
 def throughput(browser: Browser, base: str, catalog: str, model: str, runs: int) -> dict[str, Any]:
-    context = browser.new_context(base_url=base)
+    context = browser.new_context(base_url=base, service_workers="block")
     parlance = new_page(context)
     parlance.goto(f"?device=wasm&catalog={catalog}#/chat")
     parlance.wait_for_selector(READY)
@@ -242,7 +242,7 @@ def startup(browser: Browser, base: str, runs: int) -> dict[str, Any]:
     }
     for _ in range(runs):
         for name, (url, mark) in pages.items():
-            context = browser.new_context(base_url=base)
+            context = browser.new_context(base_url=base, service_workers="block")
             page = context.new_page()
             samples[f"{name}_cold"].append(startup_once(page, url, mark))
             page.close()
@@ -325,7 +325,7 @@ def go(page: Page, ids: list[str], gap_ms: int) -> None:
 
 
 def switching(browser: Browser, base: str, catalog: str, model: str) -> dict[str, Any]:
-    context = browser.new_context(base_url=base)
+    context = browser.new_context(base_url=base, service_workers="block")
     page = new_page(context)
     # Open on the small model, so the benchmarked one's first load is measured from the selector.
     page.goto(f"?device=wasm&catalog={catalog}#/chat")

@@ -38,7 +38,7 @@ def main() -> None:
     with serve() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         hint = profile_hint()
-        context = browser.new_context(base_url=base)
+        context = browser.new_context(base_url=base, service_workers="block")
         first = context.new_page()
         first.goto("?device=wasm#/chat")
         first.wait_for_selector(READY)

@@ -12,7 +12,13 @@ here: it is read from index.html's `<meta http-equiv="Content-Security-Policy">`
 for the page, so the header and the meta tag (which is what a plain static host delivers) cannot
 drift. The header adds `frame-ancestors 'none'`, which a meta tag cannot carry.
 
-Usage: python3 tools/serve.py [--port 8000] [--root DIR]
+Every response says `Cache-Control: no-cache`, so sw.js and vendor/precache.json (the offline
+shell's worker and version) are always revalidated. With `--fresh-precache` (what `make run`
+uses) precache.json is rebuilt from the files on disk when it is asked for, so an app file
+edited while the server runs is a new version, which the page then offers as an update, instead
+of the service worker serving the version cached before the edit.
+
+Usage: python3 tools/serve.py [--port 8000] [--root DIR] [--fresh-precache]
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ import http.server
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: tools/ is importable
+from tools.precache import PRECACHE_URL, write_precache  # noqa: E402
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -40,6 +49,7 @@ MIME_TYPES = {
     ".toml": "application/toml",
     ".py": "text/x-python; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
     ".png": "image/png",
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
@@ -80,6 +90,14 @@ def header_policy(page: Path) -> str | None:
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     app_page: Path = ROOT / "index.html"
+    fresh_precache = False
+
+    def send_head(self) -> Any:
+        if self.fresh_precache and self.path.split("?", 1)[0].endswith("/" + PRECACHE_URL):
+            site = Path(self.translate_path(self.path)).parent.parent
+            if (site / "index.html").is_file():
+                write_precache(site)
+        return super().send_head()
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         return MIME_TYPES.get(Path(path).suffix.lower()) or super().guess_type(path)
@@ -107,9 +125,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         super().log_message(format, *args)
 
 
-def make_server(root: Path, port: int, quiet: bool = False) -> http.server.ThreadingHTTPServer:
+def make_server(
+    root: Path, port: int, quiet: bool = False, fresh_precache: bool = False
+) -> http.server.ThreadingHTTPServer:
     # A subclass per server, so two servers with different roots never share an app page.
-    serving = type("AppHandler", (Handler,), {"app_page": root / "index.html"})
+    fields = {"app_page": root / "index.html", "fresh_precache": fresh_precache}
+    serving = type("AppHandler", (Handler,), fields)
     handler = functools.partial(serving, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
@@ -122,8 +143,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--fresh-precache", action="store_true", help=f"rebuild {PRECACHE_URL} when asked for it"
+    )
     args = parser.parse_args()
-    server = make_server(args.root, args.port, args.quiet)
+    server = make_server(args.root, args.port, args.quiet, args.fresh_precache)
     print(f"Parlance is at http://127.0.0.1:{server.server_address[1]}/  (Ctrl+C stops)")
     sys.stdout.flush()
     try:

@@ -10,6 +10,8 @@ It also lists the models the site's models/ folder holds into vendor/local-model
 app/core/local_models.py), so the app knows at start which local models are built without
 asking the server for files that may not exist. That listing is cheap: `make run` and
 `make test` refresh it every time (`--local-models`), so a model built later is picked up.
+The same run rewrites vendor/precache.json (tools/precache.py), the offline shell's file list
+and version, since app/ files change without re-vendoring.
 
 Usage: python3 tools/vendor.py [--local-models]
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the app's pure core importable
 from app.core.local_models import MANIFEST_URL, MODELS_FOLDER, manifest_from_paths  # noqa: E402
+from tools.precache import PRECACHE_URL, write_precache  # noqa: E402
 
 NODE = ROOT / "node_modules"
 VENDOR = ROOT / "vendor"
@@ -129,17 +132,22 @@ def vendor() -> dict[str, int]:
         sizes[group] = sizes.get(group, 0) + _copy(src, dst)
     sizes["wheels"] = _wheels(VENDOR / "wheels")
     write_local_models()
+    write_precache(ROOT)  # last: it lists (and hashes) everything written above
     return sizes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--local-models", action="store_true", help=f"only rewrite {MANIFEST_URL} if it changed"
+        "--local-models",
+        action="store_true",
+        help=f"only rewrite {MANIFEST_URL} and {PRECACHE_URL} if they changed",
     )
     if parser.parse_args().local_models:
         listed = write_local_models()
         print(f"{MANIFEST_URL}: {', '.join(listed) or 'no local models'}")
+        shell = write_precache(ROOT)
+        print(f"{PRECACHE_URL}: version {shell['version']}, {len(shell['files'])} files")
         return
     sizes = vendor()
     total = sum(sizes.values())

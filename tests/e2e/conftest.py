@@ -1,9 +1,10 @@
 """Playwright fixtures: the real site on loopback, real Chromium, and a network guard.
 
-Every page runs in a fresh browser context (fresh IndexedDB and cache) whose requests are
-checked: anything that would leave 127.0.0.1 is aborted and fails the test. Every page also
-records the Content-Security-Policy violations it sees, and a test whose page saw one fails:
-the app must run under its policy with nothing refused.
+Every page runs in a fresh browser context (fresh IndexedDB and cache, service workers blocked
+but for the offline tests) whose requests are checked: anything that would leave 127.0.0.1 is
+aborted and fails the test. Every page also records the Content-Security-Policy violations it
+sees, and a test whose page saw one fails: the app must run under its policy with nothing
+refused.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -173,8 +174,24 @@ def csp_violations(page: Page) -> list[dict[str, Any]]:
         return []
 
 
-def guarded_page(browser: Browser, base_url: str, guard: NetworkGuard) -> Iterator[Page]:
-    context: BrowserContext = browser.new_context(base_url=base_url)
+def guarded_page(
+    browser: Browser,
+    base_url: str,
+    guard: NetworkGuard,
+    service_workers: Literal["allow", "block"] = "block",
+) -> Iterator[Page]:
+    """A page in a fresh context, checked for requests leaving the machine, CSP violations and
+    uncaught errors.
+
+    Service workers are blocked unless a test asks for them (`service_workers="allow"`, the
+    offline tests): a page's requests that a worker answers bypass `page.route`, and caching the
+    app's ~45 MB shell in every context would slow every test. Blocked, the app's registration
+    resolves with nothing and the app says "unsupported", which every other test then covers.
+    """
+    context: BrowserContext = browser.new_context(
+        base_url=base_url,
+        service_workers=service_workers,
+    )
     context.route("**/*", guard)
     reported: list[Any] = []
     context.expose_function("__reportCspViolation", lambda v: reported.append(v))
