@@ -313,6 +313,8 @@ def test_a_history_longer_than_the_window_is_trimmed_and_the_reply_says_so(page:
         ],
     )  # fmt: skip
     chat.open("?device=wasm&catalog=models/test-catalog.json#/chat/long")
+    # Only the hash changed: wait for the seeded chat before `ask` counts its replies.
+    expect(chat.messages).to_have_count(2)
     reply = chat.ask("hi")
     assert chat.content(reply) == canned("tiny-chat-a", "hi")["answer"]
     expect(reply.get_by_test_id("message-info")).to_contain_text("2 earlier messages left out")
