@@ -213,11 +213,36 @@ class IndexedDbStore:
             lambda: self._js.put(self._db, record, touched_at),
         )
 
-    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+    async def read_branch(
+        self,
+        conversation_id: str,
+        lane: str | None = None,
+        *,
+        newest: int | None = None,
+        through: str | None = None,
+    ) -> Branch:
+        # One message more than the page: its parent, for the first one's siblings, and the
+        # proof that there is more before it.
+        limit = None if newest is None else newest + 1
+        branch = await self._branch(conversation_id, lane, limit, through, None)
+        return branch if newest is None else branch.tail(newest, through)
+
+    async def read_older(self, conversation_id: str, before: str, count: int) -> Branch:
+        branch = await self._branch(conversation_id, None, count + 1, None, before)
+        return branch.tail(count)
+
+    async def _branch(
+        self,
+        conversation_id: str,
+        lane: str | None,
+        limit: int | None,
+        through: str | None,
+        before: str | None,
+    ) -> Branch:
         found = await self._call(
             "read the messages",
             conversation_id,
-            lambda: self._js.branch(self._db, conversation_id, lane),
+            lambda: self._js.branch(self._db, conversation_id, lane, limit, through, before),
         )
         read = py_value(found)
         path = messages_from(read["messages"], sort=False)
