@@ -13,7 +13,8 @@ from .chat_page import ChatPage
 
 PAGE = "?device=wasm&catalog=models/test-catalog.json"
 
-# Seeds `conversations` conversations (the newest first in the sidebar is `c{n-1}`) and, when
+# Seeds `conversations` conversations (the newest first in the sidebar is `c{n-1}`; `c00042` is
+# titled "The zebra chat") and, when
 # `messages` > 0, one more conversation "long" of that many messages in one line (the newest
 # activity), its message `m0100` holding the word "needle".
 SEED = """async ({conversations, messages}) => {
@@ -27,8 +28,8 @@ SEED = """async ({conversations, messages}) => {
   for (let c = 0; c < conversations; c++) {
     const id = `c${String(c).padStart(5, "0")}`;
     tx.objectStore("conversations").put({
-      id, title: `Chat number ${c}`, model: null, createdAt: base + c, updatedAt: base + c,
-      settings: {},
+      id, title: c === 42 ? "The zebra chat" : `Chat number ${c}`, model: null,
+      createdAt: base + c, updatedAt: base + c, settings: {},
     });
   }
   if (messages > 0) {
@@ -121,3 +122,67 @@ def test_a_search_result_far_up_a_long_chat_opens_at_its_message(page: Page) -> 
     expect(found).to_be_in_viewport()
     expect(found).to_have_attribute("data-focused", "true")
     expect(page.get_by_test_id("message").last).to_have_attribute("data-message-id", "m1999")
+
+
+def item_at(page: Page, position: int) -> str:
+    """The conversation id of the rendered row at this position of the whole list (from 1)."""
+    row = page.locator(f'[data-testid=conversation-item][aria-posinset="{position}"]')
+    return str(row.get_attribute("data-conversation-id"))
+
+
+def test_a_sidebar_of_ten_thousand_renders_the_rows_in_view_and_reaches_the_last(
+    page: Page,
+) -> None:
+    chat = seeded(page, "#/chat", conversations=10_000)
+    listing = page.get_by_test_id("conversation-list")
+    expect(listing).to_have_attribute("data-total", "10000")
+    expect(listing).to_have_attribute("data-virtual", "true")
+    expect(chat.items().first).to_have_attribute("data-conversation-id", "c09999")
+    expect(chat.items().first).to_have_attribute("aria-setsize", "10000")
+    assert chat.items().count() < 100
+    # The list is as tall as ten thousand rows, and scrolling shows the rows that belong there.
+    scroller = page.locator(".sidebar nav")
+    scroller.evaluate("(nav) => { nav.scrollTop = nav.scrollHeight / 2; }")
+    middle = page.locator('[data-testid=conversation-item][aria-posinset="5001"]')
+    expect(middle).to_be_in_viewport()
+    assert item_at(page, 5001) == "c04999"
+    scroller.evaluate("(nav) => { nav.scrollTop = nav.scrollHeight; }")
+    last = chat.item("c00000")
+    expect(last).to_be_in_viewport()
+    expect(last).to_have_attribute("aria-posinset", "10000")
+    assert chat.items().count() < 100
+    # Rename and open still work on a row far down.
+    last.hover()
+    last.get_by_test_id("conversation-rename").click()
+    field = page.get_by_test_id("conversation-title-input")
+    field.fill("The very first chat")
+    field.press("Enter")
+    expect(last.get_by_test_id("conversation-title")).to_have_text("The very first chat")
+    last.click()
+    expect(last).to_have_attribute("aria-current", "page")
+    expect(page.locator("[data-testid=conversation-item][aria-current=page]")).to_have_count(1)
+
+
+def test_tab_walks_the_long_sidebar_past_the_rows_first_rendered(page: Page) -> None:
+    chat = seeded(page, "#/chat", conversations=1000)
+    chat.items().first.focus()
+    for _ in range(3 * 60):  # each row: the row, Rename, Delete
+        page.keyboard.press("Tab")
+    focused = page.locator("[data-testid=conversation-item]:focus")
+    expect(focused).to_have_attribute("aria-posinset", "61")
+    expect(focused).to_be_in_viewport()
+    focused.press("Enter")
+    expect(chat.item("c00939")).to_have_attribute("aria-current", "page")
+
+
+def test_a_search_result_in_a_far_away_conversation_opens_it_and_shows_it_in_the_sidebar(
+    page: Page,
+) -> None:
+    chat = seeded(page, "#/chat", conversations=10_000)
+    page.get_by_test_id("search").fill("zebra")
+    result = page.get_by_test_id("search-result")
+    expect(result).to_have_count(1)
+    result.click()
+    far = chat.item("c00042")
+    expect(far).to_have_attribute("aria-current", "page")
+    expect(far).to_be_in_viewport()
