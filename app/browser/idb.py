@@ -25,6 +25,7 @@ does not block the upgrade) and its writes say to reload.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -177,14 +178,8 @@ class IndexedDbStore:
     async def list_conversations(self) -> list[Conversation]:
         # The whole store, not the updatedAt index: a record missing updatedAt is in no index
         # entry but still belongs in the sidebar (sorted by its creation time).
-        records = await self._call(
-            "list the conversations",
-            "",
-            lambda: self._js.request(
-                self._db.transaction(CONVERSATIONS).objectStore(CONVERSATIONS).getAll()
-            ),
-        )
-        found = (conversation_from(r) for r in py_value(records))
+        text = await self._call("list the conversations", "", lambda: self._js.listJson(self._db))
+        found = (conversation_from(r) for r in json.loads(str(text)))
         return by_recent_activity(c for c in found if c is not None)
 
     async def delete_conversation(self, conversation_id: str) -> None:

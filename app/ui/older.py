@@ -41,6 +41,8 @@ class OlderPages:
         """A chat (or another branch of it) is on screen: it may go on above."""
         self._asked = False
         self._set(has_older)
+        # The frame that shows it (bench/scale.py times a long chat's opening by this mark).
+        self._dom.after_frame(lambda: self._dom.mark("parlance:messages-painted"))
         if has_older:
             self._dom.after_frame(self.check)  # a short page may not fill the list
 
@@ -67,6 +69,7 @@ class OlderPages:
             self._dom.after_frame(lambda: self._keep(anchor, settled_top))
         self._asked = False
         self._set(has_older)
+        self._dom.after_frame(lambda: self._dom.mark("parlance:older-painted"))
         if has_older:
             self._dom.after_frame(self.check)  # still near the top: the next one
 

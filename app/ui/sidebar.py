@@ -65,7 +65,10 @@ class Sidebar:
             case ConversationsListed():
                 self._listed = event
                 if self._renaming is None:
+                    # From the list to the frame that shows it (bench/scale.py).
+                    self._dom.mark("parlance:sidebar-listed")
                     self._render(event)
+                    self._dom.after_frame(lambda: self._dom.mark("parlance:sidebar-painted"))
 
     def _render(self, listed: ConversationsListed) -> None:
         conversations = listed.conversations
