@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scale_report import scale_section, scale_targets
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench/results"
 
@@ -142,6 +144,9 @@ def write_report() -> None:
             ),
             ("longest main-thread task while searching (ms)", search["longest_task_ms"], 50, "max"),
         ]
+    scale = load("scale")
+    if scale:
+        rows += scale_targets(scale)
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
     lines = [
@@ -231,6 +236,8 @@ def write_report() -> None:
         ]
     if search:
         lines += search_section(search)
+    if scale:
+        lines += scale_section(scale)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 
