@@ -25,7 +25,8 @@ def scale_section(s: dict[str, Any]) -> list[str]:
     slowest_step = _ms(s["sidebar_scroll_step_to_second_frame_ms_max"])
     scroll_tasks = len(s["sidebar_scroll_long_tasks_ms"])
     opened, short = _ms(s["open_long_chat_to_painted_ms"]), _ms(s["open_short_chat_to_painted_ms"])
-    older, slowest_older = _ms(s["older_page_to_painted_ms"]), _ms(s["older_page_to_painted_ms_max"])
+    older = _ms(s["older_page_to_painted_ms"])
+    slowest_older = _ms(s["older_page_to_painted_ms_max"])
     load = s["load_average"]
     return [
         "## Scale of stored data (bench/scale.py)",
