@@ -58,6 +58,9 @@ class Sidebar:
         dom.on(self._list, "keydown", self._key)
         dom.on(self._list, "focusout", self._blurred)
         dom.on(self._list.parentElement, "scroll", self._scrolled)
+        # Focus scrolls its row into view at once, the scroll event comes a frame later: a fast
+        # Tab run moves the window here, so the next row is always there to take the focus.
+        dom.on(self._list, "focusin", self._scrolled)
         dom.on_window("resize", self._scrolled)
 
     def handle(self, event: Event) -> None:
