@@ -105,4 +105,5 @@ screenshots: test-deps
 	$(VPY) tools/screenshots.py
 
 bench: test-deps $(VENV)/.stamp-bench real-model
-	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) scale.py && ../$(VPY) suite.py
+	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) render.py \
+		&& ../$(VPY) render_cpython.py && ../$(VPY) scale.py && ../$(VPY) suite.py

@@ -32,6 +32,7 @@ from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
 from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
+from app.core.markdown import prepare_highlighting
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.models import ModelManager
 from app.core.ports import Store
@@ -44,6 +45,8 @@ from app.ui.intents import Intents
 from app.ui.view import ChatView
 
 DEFAULT_CATALOG = "models/catalog.json"
+# How long after ready the page imports what it will need later (Pygments), when idle.
+IDLE_WARM_UP_MS = 1500
 
 
 class BrowserClock:
@@ -206,6 +209,15 @@ class App:
         if self.notices:
             self.emit(ErrorRaised(" ".join(self.notices)))
         self.dom.mark("parlance:ready")
+        self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)
+
+    def _prepare_highlighting(self) -> None:
+        """Pygments imported while nothing streams, so a reply's first code block does not
+        stall a frame (app/core/markdown.py); put off while a reply streams."""
+        if self.chat is not None and self.chat.streaming:
+            self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)
+            return
+        prepare_highlighting()
 
     async def _open_store(self) -> tuple[Store, bool]:
         """IndexedDB, or (saying so) a store in memory when the browser will not give one."""

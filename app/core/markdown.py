@@ -26,19 +26,24 @@ anything, so the rendered HTML must neither run script nor make the browser fetc
   does not know, or a fence "name" that is not a plain word such as `"><script>`) is escaped
   text with no `data-language`.
 
+A reply that is still streaming is rendered block by block (app/core/markdown_stream.py) through
+the same parser and rules: `parse_markdown` and `render_tokens` below, with a hook between
+markdown-it's block and inline phases (`AFTER_BLOCK`).
+
 The page passes the result through DOMPurify as well (app/browser/dom.py): defence in depth.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
@@ -53,6 +58,10 @@ LANGUAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_+#.-]{0,31}$")
 # a reply naming all 900 of Pygments' languages would otherwise block the page for seconds.
 MAX_LANGUAGES = 8
 _LANGUAGES = "parlance_languages"
+# env key: called with the parser's state once the block phase is done, before inline parsing.
+AFTER_BLOCK = "parlance_after_block"
+# Token.meta key: a fence that has no closing line yet, shown unhighlighted (see _fence).
+OPEN_FENCE = "parlance_open_fence"
 
 
 def is_safe_url(url: str) -> bool:
@@ -162,6 +171,15 @@ def _formatter() -> Any:
     return HtmlFormatter(nowrap=True, noclasses=False)
 
 
+def prepare_highlighting() -> None:
+    """Import Pygments (its lexer table, the formatter, the commonest lexer) ahead of need.
+
+    Importing it costs 150-300 ms in Pyodide. Paid inside the first code block of a streaming
+    reply, that is one long frame mid-stream; the app calls this when the page is idle after
+    start-up instead (start-up itself never pays it)."""
+    highlight_code("x = 1", "python")
+
+
 @lru_cache(maxsize=64)
 def highlight_code(code: str, language: str) -> str | None:
     """`code` as HTML spans with Pygments' token classes, or None for an unknown language.
@@ -182,6 +200,8 @@ def _fence(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
     languages = env.setdefault(_LANGUAGES, set())
     if language not in languages and len(languages) >= MAX_LANGUAGES:
         language = ""  # shown as plain text: see MAX_LANGUAGES
+    if token.meta.get(OPEN_FENCE):
+        language = ""  # still streaming: lexed once it closes, not again every frame
     highlighted = highlight_code(token.content, language) if language else None
     if highlighted is not None:
         languages.add(language)
@@ -217,9 +237,40 @@ def _renderer() -> MarkdownIt:
     md.add_render_rule("fence", _fence)
     md.add_render_rule("heading_open", _heading)
     md.add_render_rule("heading_close", _heading)
+    md.core.ruler.after("block", "parlance_after_block", _after_block)
     return md
+
+
+def _after_block(state: StateCore) -> None:
+    hook: Callable[[StateCore], None] | None = state.env.get(AFTER_BLOCK)
+    if hook is not None:
+        hook(state)
 
 
 def render_markdown(text: str) -> str:
     """HTML for `text`: raw HTML escaped, unsafe links left as text, remote images as links."""
     return str(_renderer().render(text, {}))
+
+
+def markdown_env(
+    references: dict[str, Any],
+    languages: set[str],
+    after_block: Callable[[StateCore], None] | None = None,
+) -> EnvType:
+    """An env for `parse_markdown`/`render_tokens` that starts from these link reference
+    definitions and these highlighted languages (both are updated in place as it is used)."""
+    env: EnvType = {"references": references, _LANGUAGES: languages}
+    if after_block is not None:
+        env[AFTER_BLOCK] = after_block
+    return env
+
+
+def parse_markdown(text: str, env: EnvType) -> list[Token]:
+    """markdown-it's tokens for `text`, with our parser's options."""
+    return _renderer().parse(text, env)
+
+
+def render_tokens(tokens: Sequence[Token], env: EnvType) -> str:
+    """HTML for tokens of `parse_markdown`, through the same safe rules as `render_markdown`."""
+    md = _renderer()
+    return str(md.renderer.render(tokens, md.options, env))

@@ -2,7 +2,9 @@
 copy buttons, and the empty and not-found states.
 
 Streaming text is coalesced: however many chunks arrive in a frame, each message element is
-written at most once per animation frame, and only that element is touched. The list follows a
+written at most once per animation frame, and only that element is touched; inside it, only the
+Markdown block still being written is rendered again (app/ui/markdown_view.py), so a frame's
+work does not grow with the reply. The list follows a
 streaming reply only while the reader is at its end; scrolling up stops following and shows
 `jump-latest`, which brings them back.
 
@@ -27,7 +29,6 @@ from app.core.events import (
     SiblingsChanged,
     StreamingChanged,
 )
-from app.core.markdown import render_markdown
 
 from .branches import Branching
 from .format import (
@@ -38,6 +39,7 @@ from .format import (
     settings_details,
 )
 from .intents import Intents
+from .markdown_view import COPY_CODE_LABEL, RenderedMarkdown
 from .older import OlderPages
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ FOLLOW_SLACK_PX = 48
 COPIED_MS = 1500
 # How long a message opened from a search result stays highlighted.
 FOCUS_MARK_MS = 2500
-COPY_LABELS = {"code-copy": "Copy code", "message-copy": "Copy message"}
+COPY_LABELS = {"code-copy": COPY_CODE_LABEL, "message-copy": "Copy message"}
 COPY_BUTTONS = ", ".join(f'[data-testid="{testid}"]' for testid in COPY_LABELS)
 
 
@@ -64,6 +66,7 @@ class MessageList:
         self._jump = dom.by_testid("jump-latest")
         self._elements: dict[str, Element] = {}
         self._messages: dict[str, Message] = {}  # the newest text of each, for message-copy
+        self._markdown: dict[str, RenderedMarkdown] = {}  # each reply's rendered blocks
         self._dirty: dict[str, Message] = {}
         self._painted: set[str] = set()
         self._following = True
@@ -108,6 +111,7 @@ class MessageList:
             case MessageRemoved(message_id):
                 self._dirty.pop(message_id, None)
                 self._messages.pop(message_id, None)
+                self._markdown.pop(message_id, None)
                 element = self._elements.pop(message_id, None)
                 if element is not None:
                     element.remove()
@@ -172,6 +176,7 @@ class MessageList:
             element.remove()
         self._elements.clear()
         self._messages.clear()
+        self._markdown.clear()
         self._dirty.clear()
         self._painted.clear()
         self._not_found.hidden = True
@@ -251,17 +256,32 @@ class MessageList:
         self._messages[message.id] = message
         content = element.querySelector(".message-content")
         text = message.content
+        if message.role == "assistant" and text and len(text) <= MARKDOWN_LIMIT_CHARS:
+            # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
+            rendered = self._markdown.get(message.id)
+            if rendered is None:
+                rendered = self._markdown[message.id] = RenderedMarkdown(self._dom, content)
+            rendered.show(text, done=message.status != "streaming")
+        else:
+            self._markdown.pop(message.id, None)  # any rendered blocks give way to text
+            self._show_text(content, message)
+        self._show_info(element, message)
+
+    @staticmethod
+    def _show_text(content: Element, message: Message) -> None:
+        text = message.content
         if message.role == "user":
             content.textContent = text  # what the user typed, shown as typed
         elif not text:
             content.textContent = empty_reply_text(message)
-        elif len(text) > MARKDOWN_LIMIT_CHARS:
-            content.textContent = text  # too long to render as Markdown: shown as it is
-            content.classList.add("plain-text")
         else:
-            # Untrusted model output: Markdown with raw HTML escaped, then sanitised.
-            self._dom.set_safe_html(content, render_markdown(text))
-            self._decorate(content)
+            # Too long to render as Markdown (opening the chat renders it whole, at once):
+            # shown as it is, also once a streaming reply grows past the limit.
+            content.textContent = text
+            content.classList.add("plain-text")
+
+    def _show_info(self, element: Element, message: Message) -> None:
+        """A reply's status, model and the line (and tooltip) under it."""
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
@@ -292,29 +312,6 @@ class MessageList:
         shown.appendChild(listed)
 
     # -- copying --------------------------------------------------------------------------
-
-    def _decorate(self, content: Element) -> None:
-        """Give rendered Markdown what the sanitised HTML may not carry: each `<pre>` a
-        `code-copy` button (no text of its own: its label is CSS, so the message's text stays
-        the reply's text), each table a box that scrolls sideways. Both scroll by keyboard too."""
-        for table in list(content.querySelectorAll("table")):
-            box = self._dom.create("div", tabindex="0", **{"class": "table-scroll"})
-            table.replaceWith(box)
-            box.appendChild(table)
-        for pre in list(content.querySelectorAll("pre")):
-            pre.setAttribute("tabindex", "0")
-            block = self._dom.create("div", **{"class": "code-block"})
-            pre.replaceWith(block)
-            block.appendChild(
-                self._dom.create(
-                    "button",
-                    testid="code-copy",
-                    type="button",
-                    title=COPY_LABELS["code-copy"],
-                    **{"class": "code-copy", "aria-label": COPY_LABELS["code-copy"]},
-                )
-            )
-            block.appendChild(pre)
 
     def _clicked(self, event: Any) -> None:
         if self.branching.clicked(event):

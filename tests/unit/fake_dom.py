@@ -69,6 +69,11 @@ class FakeElement:
     def insertBefore(self, child: FakeElement, before: FakeElement | None) -> FakeElement:
         if before is None:
             return self.appendChild(child)
+        if child.tagName == "#DOCUMENT-FRAGMENT":
+            for node in list(child.children):
+                self.insertBefore(node, before)
+            return child
+        child.remove()
         child.parent = self
         self.children.insert(self.children.index(before), child)
         return child
@@ -94,6 +99,10 @@ class FakeElement:
         self.attributes.pop(name, None)
 
     def appendChild(self, child: FakeElement) -> FakeElement:
+        if child.tagName == "#DOCUMENT-FRAGMENT":  # as in the DOM: its children move, in order
+            for node in list(child.children):
+                self.appendChild(node)
+            return child
         child.remove()  # an element has one place: appending moves it
         child.parent = self
         self.children.append(child)

@@ -18,6 +18,7 @@ from app.core.events import (
     MessageUpdated,
     StreamingChanged,
 )
+from app.ui.format import MARKDOWN_LIMIT_CHARS
 from app.ui.messages import COPIED_MS, MessageList, code_text
 
 from .fake_dom import FakeDom, FakeElement
@@ -102,6 +103,11 @@ class Page(FakeDom):
         element.textContent = ""
         assert isinstance(element, Element)
         Html(element).feed(html)
+
+    def safe_fragment(self, html: str) -> Element:
+        fragment = Element("#document-fragment")
+        Html(fragment).feed(html)
+        return fragment
 
     def copy_text(self, text: str, done: Callable[[bool], None]) -> None:
         if self.clipboard_works:
@@ -312,3 +318,55 @@ def test_a_finished_reply_shows_the_settings_it_ran_with_behind_a_disclosure() -
     assert len([e for e in info.walk() if e.tagName == "LI"]) == 3
     messages.handle(ConversationOpened(None, (reply("Old reply"),)))
     assert page.by_testid("message-info").querySelector(".reply-settings") is None
+
+
+def blocks_of(page: Page) -> list[FakeElement]:
+    content = page.by_testid("message-list").children[-1].querySelector(".message-content")
+    assert content is not None
+    return list(content.children)
+
+
+def test_a_streaming_reply_changes_only_its_open_block_and_keeps_the_final_ones() -> None:
+    page, messages = message_page()
+    messages.handle(ConversationOpened(None, (question("q"),)))
+    messages.handle(MessageAdded(reply("", "streaming")))
+    text = "Intro.\n\n```python\nx = 1\n```\n\n- a\n- b\n\nMore text"
+    messages.handle(MessageUpdated(reply(text, "streaming")))
+    first = blocks_of(page)
+    # Intro and the code are final; the list may still grow, and "More text" is being written.
+    assert [b.attributes.get("data-open") for b in first] == [None, None, "true"]
+    code_copy = first[1].querySelector('[data-testid="code-copy"]')
+    assert code_copy is not None
+    for more in (" and", " more.", "\n\nAnother", " paragraph.\n"):
+        text += more
+        messages.handle(MessageUpdated(reply(text, "streaming")))
+        page.run_frames()
+    shown = blocks_of(page)
+    assert shown[:2] == first[:2]  # the same elements: a selection in them survives
+    assert first[1].querySelector('[data-testid="code-copy"]') is code_copy
+    assert shown[2].querySelector("ul") is not None
+    assert shown[3].textContent == "More text and more.\n"
+    assert shown[-1].attributes.get("data-open") == "true"
+    assert shown[-1].textContent == "Another paragraph.\n"
+    messages.handle(MessageUpdated(reply(text, "done")))
+    page.run_frames()
+    done = blocks_of(page)
+    assert done[:4] == shown[:4] and len(done) == 5
+    assert all(b.matches(".md-block") and "data-open" not in b.attributes for b in done)
+
+
+def test_a_reply_past_the_markdown_limit_turns_into_plain_text_and_back() -> None:
+    page, messages = message_page()
+    messages.handle(ConversationOpened(None, (question("q"),)))
+    messages.handle(MessageAdded(reply("**short**", "streaming")))
+    content = page.by_testid("message-list").children[-1].querySelector(".message-content")
+    assert content is not None and content.querySelector("strong") is not None
+    long = "**long** " * (MARKDOWN_LIMIT_CHARS // 9 + 1)
+    messages.handle(MessageUpdated(reply(long, "streaming")))
+    page.run_frames()
+    assert content.children == [] and content.textContent == long
+    assert "plain-text" in content.attributes["class"].split()
+    messages.handle(MessageUpdated(reply("**short** again", "done")))
+    page.run_frames()
+    assert content.querySelector("strong") is not None
+    assert "plain-text" not in content.attributes["class"].split()

@@ -398,3 +398,16 @@ def test_sizes_read_as_people_say_them() -> None:
     assert [format_bytes(n) for n in (512, 42_000, 1_600_000, 510_000_000, 1_230_000_000)] == [
         "512 B", "42 kB", "1.6 MB", "510 MB", "1.2 GB",
     ]  # fmt: skip
+
+
+def test_highlighting_can_be_prepared_ahead_of_the_first_code_block() -> None:
+    script = (
+        "import sys\n"
+        "from app.core.markdown import prepare_highlighting\n"
+        "assert 'pygments.lexers.python' not in sys.modules\n"
+        "prepare_highlighting()\n"
+        "assert 'pygments.lexers.python' in sys.modules\n"
+        "assert 'pygments.formatters.html' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
