@@ -182,6 +182,7 @@ class App:
                 regenerate=lambda: self.spawn(chat.regenerate()),
                 edit=lambda message_id, text: self.spawn(chat.edit(message_id, text)),
                 show_branch=lambda lane: self.spawn(chat.show_branch(lane)),
+                load_older=lambda: self.spawn(chat.load_older()),
                 choose_model=self._choose_model,
                 new_chat=lambda: self.dom.push_hash(chat_hash(None)),
                 open_chat=lambda cid: self.dom.push_hash(chat_hash(cid)),

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scale_report import scale_section, scale_targets
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench/results"
 
@@ -257,6 +259,9 @@ def write_report() -> None:
                 "max",
             ),
         ]
+    scale = load("scale")
+    if scale:
+        rows += scale_targets(scale)
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
     lines = [
@@ -351,6 +356,8 @@ def write_report() -> None:
     offline = load("offline")
     if offline:
         lines += offline_section(offline)
+    if scale:
+        lines += scale_section(scale)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 

@@ -25,6 +25,7 @@ does not block the upgrade) and its writes say to reload.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -177,14 +178,8 @@ class IndexedDbStore:
     async def list_conversations(self) -> list[Conversation]:
         # The whole store, not the updatedAt index: a record missing updatedAt is in no index
         # entry but still belongs in the sidebar (sorted by its creation time).
-        records = await self._call(
-            "list the conversations",
-            "",
-            lambda: self._js.request(
-                self._db.transaction(CONVERSATIONS).objectStore(CONVERSATIONS).getAll()
-            ),
-        )
-        found = (conversation_from(r) for r in py_value(records))
+        text = await self._call("list the conversations", "", lambda: self._js.listJson(self._db))
+        found = (conversation_from(r) for r in json.loads(str(text)))
         return by_recent_activity(c for c in found if c is not None)
 
     async def delete_conversation(self, conversation_id: str) -> None:
@@ -213,11 +208,36 @@ class IndexedDbStore:
             lambda: self._js.put(self._db, record, touched_at),
         )
 
-    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+    async def read_branch(
+        self,
+        conversation_id: str,
+        lane: str | None = None,
+        *,
+        newest: int | None = None,
+        through: str | None = None,
+    ) -> Branch:
+        # One message more than the page: its parent, for the first one's siblings, and the
+        # proof that there is more before it.
+        limit = None if newest is None else newest + 1
+        branch = await self._branch(conversation_id, lane, limit, through, None)
+        return branch if newest is None else branch.tail(newest, through)
+
+    async def read_older(self, conversation_id: str, before: str, count: int) -> Branch:
+        branch = await self._branch(conversation_id, None, count + 1, None, before)
+        return branch.tail(count)
+
+    async def _branch(
+        self,
+        conversation_id: str,
+        lane: str | None,
+        limit: int | None,
+        through: str | None,
+        before: str | None,
+    ) -> Branch:
         found = await self._call(
             "read the messages",
             conversation_id,
-            lambda: self._js.branch(self._db, conversation_id, lane),
+            lambda: self._js.branch(self._db, conversation_id, lane, limit, through, before),
         )
         read = py_value(found)
         path = messages_from(read["messages"], sort=False)

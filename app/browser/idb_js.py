@@ -195,7 +195,11 @@ JS = """
             }
           };
         })),
-    branch: (db, id, wanted) => new Promise((resolve, reject) => {
+    // The branch ending at lane `wanted`'s newest message (else the one the conversation
+    // was last shown on), or, with `before`, the branch above that message. With `limit`, the
+    // walk reads lanes newest first and stops once it holds `limit` messages and `through`
+    // (when given) with one more before it: a page of a long chat costs a page, not the chat.
+    branch: (db, id, wanted, limit, through, before) => new Promise((resolve, reject) => {
       const tx = db.transaction(["conversations", "messages"]);
       const messages = tx.objectStore("messages");
       const byLane = messages.index("byLane");
@@ -206,23 +210,51 @@ JS = """
       // Records another hand wrote may loop (a parent that is its own descendant): each
       // message is taken once, and the walk ends where it would come back.
       const seen = new Set();
+      let taken = 0;
+      let throughAt = 0;
+      const enough = () => limit != null && taken >= limit
+        && (!through || (throughAt > 0 && taken > throughAt));
+      // On to the lane above `record`: its parent's, up to the parent.
+      const climb = (record) => {
+        const parentId = record.parentId;
+        if (parentId === null || parentId === undefined || seen.has(parentId)) return;
+        const parent = messages.get(parentId);
+        parent.onsuccess = () => {
+          if (placed(parent.result)) walk(parent.result.lane, parent.result.createdAt);
+        };
+      };
+      const up = (segment) => {
+        if (!segment.length) return;
+        path.unshift(...segment);
+        if (!enough()) climb(segment[0]);
+      };
       const walk = (lane, upTo) => {
-        const got = byLane.getAll(IDBKeyRange.bound([id, lane, -Infinity], [id, lane, upTo]));
-        got.onsuccess = () => {
-          const segment = [];
-          for (const record of got.result) {
-            if (seen.has(record.id)) break;
-            seen.add(record.id);
-            segment.push(record);
-          }
-          if (!segment.length) return;
-          path.unshift(...segment);
-          const parentId = segment[0].parentId;
-          if (parentId === null || parentId === undefined || seen.has(parentId)) return;
-          const parent = messages.get(parentId);
-          parent.onsuccess = () => {
-            if (placed(parent.result)) walk(parent.result.lane, parent.result.createdAt);
+        const range = IDBKeyRange.bound([id, lane, -Infinity], [id, lane, upTo]);
+        if (limit == null) {
+          const got = byLane.getAll(range);
+          got.onsuccess = () => {
+            const segment = [];
+            for (const record of got.result) {
+              if (seen.has(record.id)) break;
+              seen.add(record.id);
+              segment.push(record);
+            }
+            up(segment);
           };
+          return;
+        }
+        const newestFirst = [];
+        const cursor = byLane.openCursor(range, "prev");
+        cursor.onsuccess = () => {
+          const at = cursor.result;
+          if (at && !seen.has(at.value.id)) {
+            seen.add(at.value.id);
+            newestFirst.push(at.value);
+            taken += 1;
+            if (at.value.id === through) throughAt = taken;
+            if (!enough()) { at.continue(); return; }
+          }
+          up(newestFirst.reverse());
         };
       };
       const placed = (record) => record && typeof record.lane === "string" && record.lane;
@@ -244,9 +276,26 @@ JS = """
       };
       const forks = messages.index("byFork").getAll(IDBKeyRange.bound([id, ""], [id, []]));
       forks.onsuccess = () => { starts = forks.result; };
+      if (before) {
+        const below = messages.get(before);
+        below.onsuccess = () => {
+          const record = below.result;
+          if (!placed(record) || record.conversationId !== id) return;
+          seen.add(record.id);
+          climb(record);
+        };
+        return;
+      }
       if (wanted) { start(wanted); return; }
       const conversation = tx.objectStore("conversations").get(id);
       conversation.onsuccess = () => start(conversation.result && conversation.result.lane);
+    }),
+    // Every conversation record, as JSON text: one string crosses into Python, where
+    // json.loads builds ten thousand records far faster than converting JS objects one by one.
+    listJson: (db) => new Promise((resolve, reject) => {
+      const all = db.transaction("conversations").objectStore("conversations").getAll();
+      all.onsuccess = () => resolve(JSON.stringify(all.result));
+      all.onerror = () => reject(all.error);
     }),
     getPref: (db, key) => request(db.transaction("prefs").objectStore("prefs").get(key)),
     putPref: (db, key, value) => new Promise((resolve, reject) => {

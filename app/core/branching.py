@@ -20,11 +20,12 @@ from .events import (
     SiblingsChanged,
     StreamingChanged,
 )
+from .paging import Paging
 from .ports import ConversationChange, StopSignal, Store
 from .tabs import Broadcast, ConversationChanged, TurnLease
 
 
-class Branching:
+class Branching(Paging):
     # Provided by Chat (and its turn bookkeeping).
     conversation: Conversation | None
     messages: list[Message]
@@ -48,13 +49,18 @@ class Branching:
         if self.conversation is None or self._turn is not None:
             return
         cid = self.conversation.id
-        branch = await self._store.read_branch(cid, lane)
+        # Read back to where the branches part, so the reader stays at the step they took.
+        branch = await self._read_page(cid, lane, through=self._through_for(lane))
         if self.conversation is None or self.conversation.id != cid:
             return
         self.messages = branch.messages if self.answering_elsewhere else settled(branch.messages)
         self._emit(
             ConversationOpened(
-                self.conversation, tuple(self.messages), refreshed=True, siblings=branch.siblings
+                self.conversation,
+                tuple(self.messages),
+                refreshed=True,
+                siblings=branch.siblings,
+                has_older=branch.has_older,
             )
         )
         self._emit(StreamingChanged(False, self.can_regenerate))
@@ -75,7 +81,9 @@ class Branching:
         if self.conversation is None:
             return
         try:
-            branch = await self._store.read_branch(self.conversation.id)
+            # As many as are on screen: the newest of the branch, which a turn just wrote.
+            shown = max(1, len(self.messages))
+            branch = await self._store.read_branch(self.conversation.id, newest=shown)
         except StoreError:
             return
         on_screen = [m.id for m in self.messages]

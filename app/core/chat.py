@@ -128,6 +128,7 @@ class Chat(Targeting, Configuring, Branching, TabSync):
         self._leave_remote_turn()
         self.conversation = None
         self.messages = []
+        self.has_older = False
         self.new_chat_target = None
         self.new_chat_settings = None
         self._emit(ConversationOpened(None, ()))
@@ -140,8 +141,8 @@ class Chat(Targeting, Configuring, Branching, TabSync):
     ) -> bool:
         """Show a stored conversation and queue its model; False (nothing written) if unknown.
 
-        It opens on the branch last shown, or on `lane` (tree.py); `focus` is a message to
-        bring into view (a search result)."""
+        It opens on the branch last shown, or on `lane` (tree.py), showing its newest page
+        (paging.py); `focus` is a message to bring into view (a search result)."""
         await self._halt()
         self._leave_remote_turn()
         conversation = await self._store.get_conversation(conversation_id)
@@ -153,15 +154,13 @@ class Chat(Targeting, Configuring, Branching, TabSync):
             return False
         self.conversation = conversation
         answering_elsewhere = await self._locks.held_elsewhere(conversation_id)
-        branch = await self._store.read_branch(conversation_id, lane)
+        branch = await self._read_page(conversation_id, lane, through=focus)
         messages = branch.messages
-        if answering_elsewhere:
-            self.messages = messages
-        else:
-            self.messages = settled(messages)
+        self.messages = messages if answering_elsewhere else settled(messages)
+        shown = tuple(self.messages)
         self._emit(
             ConversationOpened(
-                conversation, tuple(self.messages), siblings=branch.siblings, focus=focus
+                conversation, shown, siblings=branch.siblings, focus=focus, has_older=self.has_older
             )
         )
         self._announce_target()
@@ -371,7 +370,7 @@ class Chat(Targeting, Configuring, Branching, TabSync):
         try:
             await self._answering.reply(
                 conversation=self.conversation,
-                history=list(self.messages),
+                history=await self._history(),
                 entry=entry,
                 created_at=self._timestamp(),
                 stop=stop,

@@ -80,6 +80,19 @@ class ConversationOpened:
     siblings: Mapping[str, Siblings] = field(default_factory=dict)
     # A message to bring into view (a search result), instead of the end.
     focus: str | None = None
+    # The branch goes on above the first message shown (paging.py: a long chat opens on its
+    # newest page; `OlderMessagesShown` brings the pages above it).
+    has_older: bool = False
+
+
+@dataclass(frozen=True)
+class OlderMessagesShown:
+    """The page above the first message shown, to put in front of it (the reader scrolled up)."""
+
+    conversation_id: str
+    messages: tuple[Message, ...]
+    siblings: Mapping[str, Siblings] = field(default_factory=dict)
+    has_older: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +279,7 @@ Event = (
     | TargetChanged
     | EngineChanged
     | ConversationOpened
+    | OlderMessagesShown
     | SiblingsChanged
     | ConversationNotFound
     | ConversationsListed

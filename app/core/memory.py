@@ -95,10 +95,24 @@ class MemoryStore:
             touched = ConversationChange(touched_at=touched_at).apply(conversation)
             self._conversations[conversation.id] = touched
 
-    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+    async def read_branch(
+        self,
+        conversation_id: str,
+        lane: str | None = None,
+        *,
+        newest: int | None = None,
+        through: str | None = None,
+    ) -> Branch:
         conversation = self._conversations.get(conversation_id)
         wanted = lane or (conversation.lane if conversation else None)
-        return branch_from(self._of(conversation_id), wanted)
+        branch = branch_from(self._of(conversation_id), wanted)
+        return branch if newest is None else branch.tail(newest, through)
+
+    async def read_older(self, conversation_id: str, before: str, count: int) -> Branch:
+        found = self._messages.get(before)
+        if found is None or found.conversation_id != conversation_id:
+            return Branch([])
+        return branch_from(self._of(conversation_id), found.lane).before(before, count)
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         return sorted(self._of(conversation_id), key=lambda m: m.created_at)

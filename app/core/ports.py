@@ -189,10 +189,27 @@ class Store(Protocol):
         """Rewrite a stored message (a reply as it streams and ends); `touched_at` moves the
         conversation's updatedAt forward."""
 
-    async def read_branch(self, conversation_id: str, lane: str | None = None) -> Branch:
+    async def read_branch(
+        self,
+        conversation_id: str,
+        lane: str | None = None,
+        *,
+        newest: int | None = None,
+        through: str | None = None,
+    ) -> Branch:
         """The branch ending at the newest message of `lane` (None: the lane the conversation
         was last shown on), first message first, with the siblings of its messages. Reads that
-        branch only, not the rest of the tree."""
+        branch only, not the rest of the tree.
+
+        With `newest`, only its last `newest` messages (and back to message `through` when
+        that is on the branch): a long chat opens on its last page, and `has_older` says
+        whether there is more before it (`read_older`). The cost then does not grow with the
+        branch's length."""
+
+    async def read_older(self, conversation_id: str, before: str, count: int) -> Branch:
+        """The page before message `before` on its branch: at most `count` of its nearest
+        ancestors, first message first, with their siblings; `has_older` when there are more
+        still (empty when `before` is not stored)."""
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         """Every readable message of the conversation, all branches, in time order."""

@@ -59,8 +59,13 @@ def settings_record(settings: ChatSettings) -> dict[str, Any]:
     return record
 
 
+_NO_SETTINGS = ChatSettings()
+
+
 def settings_from(record: Any) -> ChatSettings:
     """Settings from storage; a field of the wrong type (or not finite) follows the model."""
+    if not record:
+        return _NO_SETTINGS  # most chats: listing ten thousand builds no settings at all
     return ChatSettings(**_typed_fields(record, _SETTINGS_FIELDS))
 
 

@@ -25,6 +25,7 @@ from .events import (
     OpenConversationDeleted,
     StreamingChanged,
 )
+from .paging import Paging
 from .ports import StopSignal, Store
 from .tabs import (
     Broadcast,
@@ -40,7 +41,7 @@ from .tabs import (
 )
 
 
-class TabSync:
+class TabSync(Paging):
     # Provided by Chat.
     _store: Store
     _emit: EventSink
@@ -51,6 +52,7 @@ class TabSync:
     messages: list[Message]
 
     def __init__(self) -> None:
+        super().__init__()
         self._elsewhere: str | None = None  # the open chat's id while another tab answers
         self._watch: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
@@ -192,7 +194,7 @@ class TabSync:
                 return
             # The branch the conversation would reopen on: the one written last, here or in
             # the other tab.
-            branch = await self._store.read_branch(cid)
+            branch = await self._read_page(cid, at_least=len(self.messages))
             if self.conversation is None or self.conversation.id != cid:
                 return
             self.conversation = conversation
@@ -202,7 +204,11 @@ class TabSync:
             self.messages = messages if self._elsewhere else settled(messages)
             self._emit(
                 ConversationOpened(
-                    conversation, tuple(self.messages), refreshed=True, siblings=branch.siblings
+                    conversation,
+                    tuple(self.messages),
+                    refreshed=True,
+                    siblings=branch.siblings,
+                    has_older=branch.has_older,
                 )
             )
             self._emit(StreamingChanged(False, self.can_regenerate))

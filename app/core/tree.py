@@ -51,14 +51,41 @@ class Siblings:
 
 @dataclass(frozen=True)
 class Branch:
-    """The messages on screen (first to last) and, for those with siblings, the siblings."""
+    """The messages on screen (first to last) and, for those with siblings, the siblings.
+
+    A long branch is read a page at a time (its newest messages first, older pages as the
+    reader scrolls up): `has_older` says that messages older than the first one are on it."""
 
     messages: list[Message]
     siblings: dict[str, Siblings] = field(default_factory=dict)
+    has_older: bool = False
 
     @property
     def lane(self) -> str | None:
         return self.messages[-1].lane if self.messages else None
+
+    def tail(self, newest: int, through: str | None = None) -> Branch:
+        """Its last `newest` messages, or more: back to `through` where that message is on it."""
+        keep = newest
+        for i, m in enumerate(self.messages):
+            if m.id == through:
+                keep = max(keep, len(self.messages) - i)
+        if keep >= len(self.messages):
+            return self
+        kept = self.messages[-keep:] if keep > 0 else []
+        return Branch(kept, self._siblings_of(kept), has_older=True)
+
+    def before(self, message_id: str, count: int) -> Branch:
+        """The (at most) `count` messages before `message_id` on it: the next older page."""
+        index = next((i for i, m in enumerate(self.messages) if m.id == message_id), None)
+        if index is None:
+            return Branch([])
+        older = self.messages[:index]
+        return Branch(older, self._siblings_of(older), self.has_older).tail(count)
+
+    def _siblings_of(self, messages: Sequence[Message]) -> dict[str, Siblings]:
+        ids = {m.id for m in messages}
+        return {k: v for k, v in self.siblings.items() if k in ids}
 
 
 def starts_lane(message: Message) -> bool:

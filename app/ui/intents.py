@@ -21,6 +21,8 @@ class Intents:
     edit: Callable[[str, str], None]
     # Show the branch that ends at this lane's newest message (tree.py).
     show_branch: Callable[[str], None]
+    # The reader scrolled up to the first message shown: the page above it (paging.py).
+    load_older: Callable[[], None]
     choose_model: Callable[[str | None], None]
     new_chat: Callable[[], None]
     open_chat: Callable[[str], None]

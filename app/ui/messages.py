@@ -25,6 +25,7 @@ from app.core.events import (
     MessageAdded,
     MessageRemoved,
     MessageUpdated,
+    OlderMessagesShown,
     SiblingsChanged,
     StreamingChanged,
 )
@@ -39,6 +40,7 @@ from .format import (
 )
 from .intents import Intents
 from .markdown_view import COPY_CODE_LABEL, RenderedMarkdown
+from .older import OlderPages
 
 if TYPE_CHECKING:
     from app.browser.dom import Dom, Element
@@ -71,9 +73,11 @@ class MessageList:
         self._streaming = False
         self._copies = 0
         self.branching = Branching(dom, self._list)
+        self.older = OlderPages(dom, self._list)
 
     def bind(self, intents: Intents) -> None:
         self.branching.bind(intents)
+        self.older.bind(intents)
         self._dom.on(self._list, "keydown", self.branching.keydown)
         self._dom.on(self._regenerate, "click", lambda _e: self._regenerate_clicked(intents))
         self._dom.on(self._jump, "click", lambda _e: self.jump_to_latest())
@@ -119,10 +123,15 @@ class MessageList:
                 self._regenerate.hidden = not can_regenerate
                 if not streaming:
                     self._jump.hidden = True
-            case ConversationOpened(_, messages, created, refreshed, siblings, focus):
+            case ConversationOpened(_, messages, created, refreshed, siblings, focus, older):
                 if not created:
                     self._show(messages, keep_place=refreshed, focus=focus)
                     self.branching.show_siblings(self._elements, siblings)
+                self.older.opened(older)
+            case OlderMessagesShown(_, messages, siblings, older):
+                self.older.insert(lambda before: self._add_all(messages, before), older)
+                page = {m.id: self._elements[m.id] for m in messages if m.id in self._elements}
+                self.branching.show_siblings(page, siblings)
                 last = messages[-1] if messages else None
                 self._regenerate.hidden = not (last is not None and last.role == "assistant")
             case ConversationNotFound():
@@ -140,6 +149,7 @@ class MessageList:
     def _scrolled(self, _event: Any) -> None:
         self._following = self._at_end()
         self._jump.hidden = self._following or not self._streaming
+        self.older.check()
 
     def _follow(self) -> None:
         if self._following:
@@ -193,7 +203,11 @@ class MessageList:
         self._dom.after_frame(lambda: self._dom.reveal(element))
         self._dom.later(FOCUS_MARK_MS, lambda: element.removeAttribute("data-focused"))
 
-    def _add(self, message: Message) -> None:
+    def _add_all(self, messages: tuple[Message, ...], before: Element | None) -> None:
+        for message in messages:
+            self._add(message, before)
+
+    def _add(self, message: Message, before: Element | None = None) -> None:
         dom = self._dom
         self._empty.hidden = True
         self._not_found.hidden = True
@@ -222,7 +236,10 @@ class MessageList:
         if message.role == "user":
             actions.appendChild(self.branching.edit_button())
         element.appendChild(actions)
-        self._list.appendChild(element)
+        if before is None:
+            self._list.appendChild(element)
+        else:
+            self._list.insertBefore(element, before)
         self._elements[message.id] = element
         self._render(element, message)
 

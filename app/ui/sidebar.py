@@ -1,16 +1,16 @@
 """The sidebar: New chat, the conversation list with rename and delete.
 
 The list's markup is a pure function of the conversation list: one string set with one
-innerHTML write renders a thousand conversations in a few milliseconds, where a thousand
+innerHTML write renders a couple of hundred conversations in a few milliseconds, where
 element-by-element calls across the JS boundary would not. Every value from storage is escaped.
-One delegated listener per event type serves the whole list.
+Above `VIRTUAL_FROM` conversations only the rows in view are rendered (sidebar_rows.py). One
+delegated listener per event type serves the whole list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from app.core.conversations import Conversation, is_blank
@@ -18,28 +18,16 @@ from app.core.events import ConversationsListed, Event
 
 from .dialogs import ConfirmDialog
 from .intents import Intents
+from .sidebar_rows import VIRTUAL_FROM, VirtualRows, item_markup
 
 if TYPE_CHECKING:
     from app.browser.dom import Dom, Element
 
 
 def sidebar_markup(conversations: Iterable[Conversation], current_id: str | None) -> str:
-    items = []
-    for conversation in conversations:
-        conversation_id = escape(conversation.id, quote=True)
-        current = ' aria-current="page"' if conversation.id == current_id else ""
-        title = escape(conversation.title, quote=True)
-        items.append(
-            f'<li class="conversation-item" data-testid="conversation-item" tabindex="0"'
-            f' data-conversation-id="{conversation_id}"{current} title="{title}">'
-            f'<span class="conversation-title" data-testid="conversation-title">{title}</span>'
-            '<button type="button" data-testid="conversation-rename" aria-label="Rename"'
-            ' title="Rename">✎</button>'
-            '<button type="button" data-testid="conversation-delete" aria-label="Delete"'
-            ' title="Delete">✕</button>'
-            "</li>"
-        )
-    return "".join(items)
+    listed = list(conversations)
+    total = len(listed)
+    return "".join(item_markup(c, current_id, i + 1, total) for i, c in enumerate(listed))
 
 
 class Sidebar:
@@ -54,8 +42,11 @@ class Sidebar:
         # Where focus goes after a rename or a delete (the view's choice: the chat input).
         self._return_focus = return_focus or self._focus_input
         self._list = dom.by_testid("conversation-list")
+        # The list scrolls in its <nav> (app.css); long lists render only what is in view.
+        self._rows = VirtualRows(dom, self._list, self._list.parentElement)
         self._new_chat = dom.by_testid("new-chat")
         self._listed: ConversationsListed | None = None
+        self._shown: ConversationsListed | None = None
         self._renaming: str | None = None
         self._intents: Intents | None = None
 
@@ -66,16 +57,41 @@ class Sidebar:
         dom.on(self._list, "click", self._clicked)
         dom.on(self._list, "keydown", self._key)
         dom.on(self._list, "focusout", self._blurred)
+        dom.on(self._list.parentElement, "scroll", self._scrolled)
+        # Focus scrolls its row into view at once, the scroll event comes a frame later: a fast
+        # Tab run moves the window here, so the next row is always there to take the focus.
+        dom.on(self._list, "focusin", self._scrolled)
+        dom.on_window("resize", self._scrolled)
 
     def handle(self, event: Event) -> None:
         match event:
             case ConversationsListed():
                 self._listed = event
                 if self._renaming is None:
+                    # From the list to the frame that shows it (bench/scale.py).
+                    self._dom.mark("parlance:sidebar-listed")
                     self._render(event)
+                    self._dom.after_frame(lambda: self._dom.mark("parlance:sidebar-painted"))
 
     def _render(self, listed: ConversationsListed) -> None:
-        self._dom.set_markup(self._list, sidebar_markup(listed.conversations, listed.current_id))
+        conversations = listed.conversations
+        opened = listed.current_id != (self._shown.current_id if self._shown else None)
+        self._shown = listed
+        self._list.setAttribute("data-total", str(len(conversations)))
+        if len(conversations) < VIRTUAL_FROM:
+            self._list.setAttribute("data-virtual", "false")
+            self._list.style.paddingTop = self._list.style.paddingBottom = ""
+            self._dom.set_markup(self._list, sidebar_markup(conversations, listed.current_id))
+            return
+        self._list.setAttribute("data-virtual", "true")
+        self._rows.show(conversations, listed.current_id)
+        if opened and listed.current_id is not None:
+            self._rows.reveal(listed.current_id)  # e.g. opened from a search result
+
+    def _scrolled(self, _event: Any) -> None:
+        shown = self._shown
+        if self._renaming is None and shown and len(shown.conversations) >= VIRTUAL_FROM:
+            self._rows.scrolled()
 
     def _title_of(self, conversation_id: str) -> str:
         listed = self._listed.conversations if self._listed else ()

@@ -199,6 +199,55 @@ async def a_branch_under_a_branch_reads_back_through_every_lane(store: Store) ->
 
 
 @check
+async def a_long_branch_reads_as_its_newest_page_then_the_pages_before_it(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    every = ids(await line(store, "c1", [f"m{i:02d}" for i in range(12)]))
+    page = await store.read_branch("c1", newest=5)
+    assert ids(page.messages) == every[7:] and page.has_older
+    older = await store.read_older("c1", page.messages[0].id, 5)
+    assert ids(older.messages) == every[2:7] and older.has_older
+    oldest = await store.read_older("c1", older.messages[0].id, 5)
+    assert ids(oldest.messages) == every[:2] and not oldest.has_older
+    assert (await store.read_older("c1", every[0], 5)).messages == []
+    assert (await store.read_older("c1", "nope", 5)).messages == []
+    whole = await store.read_branch("c1")
+    assert ids(whole.messages) == every and not whole.has_older
+    exact = await store.read_branch("c1", newest=12)
+    assert ids(exact.messages) == every and not exact.has_older
+    assert (await store.read_branch("c1", newest=11)).has_older
+
+
+@check
+async def a_page_reaches_back_to_the_message_asked_for(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    every = ids(await line(store, "c1", [f"m{i:02d}" for i in range(10)]))
+    page = await store.read_branch("c1", newest=2, through="m03")
+    assert ids(page.messages) == every[3:] and page.has_older
+    first = await store.read_branch("c1", newest=2, through="m00")
+    assert ids(first.messages) == every and not first.has_older
+    elsewhere = await store.read_branch("c1", newest=2, through="not-on-it")
+    assert ids(elsewhere.messages) == every[8:] and elsewhere.has_older
+
+
+@check
+async def pages_cross_lanes_and_keep_the_siblings_of_their_first_message(store: Store) -> None:
+    await store.create_conversation(conversation("c1", 1))
+    await line(store, "c1", ["a", "b", "c", "d"])
+    await store.append_message(message("c1", "c2", 10, parent_id="b"), branch=True)
+    await store.append_message(message("c1", "d2", 11, parent_id="c2"))
+    page = await store.read_branch("c1", newest=2)
+    assert ids(page.messages) == ["c2", "d2"] and page.has_older
+    assert page.siblings["c2"].position == "2/2"
+    above = await store.read_older("c1", "c2", 1)
+    assert ids(above.messages) == ["b"] and above.has_older and above.siblings == {}
+    rest = await store.read_older("c1", "c2", 5)
+    assert ids(rest.messages) == ["a", "b"] and not rest.has_older
+    old = await store.read_branch("c1", "a", newest=2)
+    assert ids(old.messages) == ["c", "d"] and old.siblings["c"].position == "1/2"
+    assert ids((await store.read_older("c1", "c", 9)).messages) == ["a", "b"]
+
+
+@check
 async def the_branch_shown_is_remembered_with_the_conversation(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
     await line(store, "c1", ["q", "r1"])

@@ -51,6 +51,10 @@ class FakeElement:
         self.attributes["class"] = " ".join(c for c in classes if c != name)
 
     @property
+    def parentElement(self) -> FakeElement | None:
+        return self.parent
+
+    @property
     def firstChild(self) -> FakeElement | None:
         return self.children[0] if self.children else None
 
@@ -194,6 +198,9 @@ class FakeDom:
 
     def on(self, target: Any, event: str, handler: Callable[[Any], None]) -> None:
         self.listeners[(id(target), event)] = handler
+
+    def on_window(self, event: str, handler: Callable[[Any], None]) -> None:
+        self.listeners[(id(self), event)] = handler
 
     def fire(self, target: Any, event: str, **fields: Any) -> SimpleNamespace:
         """Dispatch a DOM event to the listener on `target`; returns the event."""
