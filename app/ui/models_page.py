@@ -45,13 +45,17 @@ REFUSED_WORDS = (
 )
 
 
-def progress_words(progress: DownloadProgress) -> str:
-    """ "45% · 230 MB of 510 MB · 3.2 MB/s · 2 min left", with what is known so far."""
+def progress_words(progress: DownloadProgress, expected: int | None = None) -> str:
+    """E.g. "45% · 230 MB of 510 MB · 3.2 MB/s · 2 min left", with what is known so far; until
+    the server has said every file's size, against the catalog's `expected` size if it has one."""
     total = progress.total
     parts = []
     if total:
         parts.append(f"{progress.loaded * 100 // total}%")
         parts.append(f"{format_bytes(progress.loaded)} of {format_bytes(total)}")
+    elif expected:
+        parts.append(f"{min(99, progress.loaded * 100 // expected)}%")
+        parts.append(f"{format_bytes(progress.loaded)} of about {format_bytes(expected)}")
     else:
         parts.append(format_bytes(progress.loaded))
     if progress.bytes_per_second is not None:
@@ -281,13 +285,14 @@ class ModelsPage:
 
     def _show_progress(self, widget: _Row, progress: DownloadProgress) -> None:
         widget.progress_box.hidden = False
-        total = progress.total
+        expected = widget.row.entry.bytes if widget.row is not None else None
+        total = progress.total or expected
         if total:
             widget.bar.max = total
-            widget.bar.value = progress.loaded
+            widget.bar.value = min(progress.loaded, total)
         else:
             widget.bar.removeAttribute("value")  # indeterminate until the sizes are known
-        text = progress_words(progress)
+        text = progress_words(progress, expected)
         widget.words.textContent = text
         widget.bar.setAttribute("aria-valuetext", text)
         items = []

@@ -244,3 +244,10 @@ def test_the_model_status_says_speed_and_time_left_and_goes_indeterminate_while_
     assert text.textContent == "Downloading · Hub 1.0 MB / 10.0 MB · 2.0 MB/s · 5 s left"
     bar.handle(ModelStatusChanged("o/hub", "compiling"))
     assert progress.getAttribute("value") is None and not progress.hidden
+
+
+def test_until_the_server_gives_sizes_progress_is_against_the_catalogs_size() -> None:
+    waiting = DownloadProgress("m", (FileProgress("c", 723, 723), FileProgress("w", 0, None)))
+    assert progress_words(waiting, 380_000_000) == "0% · 723 B of about 380 MB"
+    half = DownloadProgress("m", (FileProgress("w", 190_000_000, None),))
+    assert progress_words(half, 380_000_000) == "50% · 190 MB of about 380 MB"
