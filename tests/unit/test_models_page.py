@@ -23,7 +23,7 @@ from app.ui.model_bar import ModelBar
 from app.ui.models_page import ModelsPage, progress_words, used_by_words
 
 from .fake_dom import FakeDom, FakeElement
-from .test_widgets import Asked
+from .test_widgets import Asked, model_bar_page
 
 HUB = ModelEntry("o/hub", "Hub Model", "hub", bytes=510_000_000)
 LOCAL = ModelEntry("t/local", "Local", "local")
@@ -191,15 +191,8 @@ def test_words_for_progress_and_users() -> None:
 
 
 def test_the_model_bar_offers_the_download_of_a_chats_missing_hub_model() -> None:
-    dom = FakeDom()
-    dom.add("div", "app")
-    select = dom.add("select", "model-select")
-    select.appendChild(dom.create("option", value=""))
-    status = dom.add("div", "model-status")
-    status.appendChild(dom.create("span", **{"class": "model-status-text"}))
-    dom.add("progress", "model-progress")
-    offer = dom.add("button", "model-offer")
-    dom.add("div", "metrics")
+    dom = model_bar_page()
+    offer = dom.by_testid("model-offer")
     catalog = parse_catalog({"default": "t/local", "models": [
         {"id": "t/local", "label": "Local", "source": "local"},
         {"id": "o/hub", "label": "Hub Model", "source": "hub", "bytes": 510_000_000},
@@ -223,14 +216,8 @@ def test_the_model_bar_offers_the_download_of_a_chats_missing_hub_model() -> Non
 
 
 def test_the_model_status_says_speed_and_time_left_and_goes_indeterminate_while_preparing() -> None:
-    dom = FakeDom()
-    dom.add("div", "app")
-    dom.add("select", "model-select").appendChild(dom.create("option", value=""))
-    status = dom.add("div", "model-status")
-    status.appendChild(dom.create("span", **{"class": "model-status-text"}))
-    progress = dom.add("progress", "model-progress", value="0")
-    dom.add("button", "model-offer")
-    dom.add("div", "metrics")
+    dom = model_bar_page()
+    status, progress = dom.by_testid("model-status"), dom.by_testid("model-progress")
     catalog = parse_catalog(
         {"default": "o/hub", "models": [{"id": "o/hub", "label": "Hub", "source": "hub"}]}
     )

@@ -300,16 +300,22 @@ def test_tab_cycles_inside_the_question_dialog() -> None:
     assert not dom.fire(dialog, "keydown", key="Tab").defaultPrevented  # cancel -> confirm
 
 
-def test_the_figures_belong_to_the_open_chat() -> None:
+def model_bar_page() -> FakeDom:
+    """The toolbar's elements the model bar owns."""
     dom = FakeDom()
     dom.add("div", "app")
-    select = dom.add("select", "model-select")
-    select.appendChild(dom.create("option", value=""))
+    dom.add("select", "model-select").appendChild(dom.create("option", value=""))
     status = dom.add("div", "model-status")
     status.appendChild(dom.create("span", **{"class": "model-status-text"}))
-    dom.add("progress", "model-progress")
+    dom.add("progress", "model-progress", value="0")
     dom.add("button", "model-offer")
-    metrics = dom.add("div", "metrics")
+    dom.add("div", "metrics")
+    return dom
+
+
+def test_the_figures_belong_to_the_open_chat() -> None:
+    dom = model_bar_page()
+    metrics = dom.by_testid("metrics")
     bar = ModelBar(dom, CATALOG)  # type: ignore[arg-type]
     bar.handle(ReplyMetrics("m", 608.9, 100.0, 5.0))  # the last reply of another chat
     slow = Message("r", "c", "assistant", "hi", 1, "done", ReplyInfo(tokens_per_second=12.0,
