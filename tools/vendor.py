@@ -120,6 +120,10 @@ def vendor() -> dict[str, int]:
     plan += [(ort_dir / "dist" / f, VENDOR / "ort" / f) for f in ORT_FILES]
     purify = NODE / "dompurify/dist/purify.min.js"
     plan.append((purify, VENDOR / "dompurify" / "purify.min.js"))
+    # The server-sent events parser of remote models' replies (app/browser/openai_engine.py):
+    # one ES module with no imports.
+    sse = NODE / "eventsource-parser/dist/index.js"
+    plan.append((sse, VENDOR / "eventsource-parser" / "index.js"))
     # An in-memory IndexedDB for browsers that offer none (app/boot.js loads it only then):
     # PyScript cannot start without one. Plain ES modules with relative imports.
     fake_idb = NODE / "fake-indexeddb/build/esm"

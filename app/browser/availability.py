@@ -6,7 +6,8 @@ device: one same-origin request at start, and none for a model that is not built
 of a catalog elsewhere (`?catalog=...`), or of a site served without the manifest, are found by
 HEAD requests for their config and weights. A hub model is usable when transformers.js has it
 in its Cache Storage; the hub itself is never contacted here, so resolving a preset sends
-nothing off the machine.
+nothing off the machine. A model of an OpenAI-compatible server has no files: it counts as
+usable, and its server is contacted only when a chat uses it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class BrowserAvailability:
         cache = await self._hub_cache()
         local = await self._local_models() if any(e.source == "local" for e in entries) else None
         for entry in entries:
+            if entry.remote:
+                # A server's model needs no files here; whether its server answers is the
+                # load's to find out (app/browser/openai_engine.py), when it is used.
+                found.add(entry.id)
+                continue
             weights = self._weights_file(entry)
             files = ["config.json", f"onnx/{weights}"]
             if entry.source == "local" and local is not None:

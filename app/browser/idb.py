@@ -8,7 +8,9 @@ Schema (database `parlance`), versioned with an upgrade path in `MIGRATIONS`:
   lane, createdAt] (a branch is one range read per lane, tree.py) and `byFork` on
   [conversationId, forkParent] (the lane starts: where the siblings are). Appending a message
   costs a few B-tree inserts whatever the chat's length.
-- `prefs`: out-of-line keys; `defaults` holds the settings new chats start with.
+- `prefs`: out-of-line keys; `defaults` holds the settings new chats start with, `userModels`
+  the catalog entries the user added, `endpointKeys` their servers' keys (kept apart: never in
+  an entry, never exported).
 - Conversations also hold `settings` and `lane` (the branch last shown).
 
 Several tabs write to one database, so every write to a conversation runs in one readwrite
@@ -35,6 +37,7 @@ from pyodide.code import run_js
 from pyodide.ffi import JsException, create_proxy, jsnull
 
 from app.core.conversations import ChatSettings, Conversation, Message, by_recent_activity
+from app.core.endpoints import keys_from
 from app.core.errors import ConversationGone, HistoryChanged, StoreError
 from app.core.ports import UNCHANGED, ConversationChange
 from app.core.records import (
@@ -55,6 +58,8 @@ CONVERSATIONS = "conversations"
 MESSAGES = "messages"
 # The prefs key of the catalog entries the user added in #/models.
 USER_MODELS = "userModels"
+# The prefs key of the keys of the servers the user added (by address), apart from the entries.
+ENDPOINT_KEYS = "endpointKeys"
 OPEN_TIMEOUT_MS = 5000
 
 
@@ -271,6 +276,20 @@ class IndexedDbStore:
         value = js_value([dict(r) for r in records])
         await self._call(
             "save your added models", "", lambda: self._js.putPref(self._db, USER_MODELS, value)
+        )
+
+    async def get_endpoint_keys(self) -> dict[str, str]:
+        found = await self._call(
+            "read your servers' keys", "", lambda: self._js.getPref(self._db, ENDPOINT_KEYS)
+        )
+        return keys_from(None if is_nullish(found) else py_value(found))
+
+    async def put_endpoint_keys(self, keys: Mapping[str, str]) -> None:
+        value = js_value(dict(keys))
+        await self._call(
+            "save your servers' keys",
+            "",
+            lambda: self._js.putPref(self._db, ENDPOINT_KEYS, value),
         )
 
     async def taken_ids(

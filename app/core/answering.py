@@ -93,9 +93,12 @@ class Answering:
             status="streaming",
             info=ReplyInfo(
                 model=entry.id,
-                dtype=placement.dtype,
-                device=placement.device,
+                # A remote model's weights and device are its server's: the record names the
+                # server instead.
+                dtype=None if entry.remote else placement.dtype,
+                device=None if entry.remote else placement.device,
                 settings=ran_with(settings, options),
+                host=entry.host,
             ),
             parent_id=history[-1].id if history else None,
         )
@@ -197,8 +200,11 @@ class Answering:
         tokens_per_second = decode_tokens * 1000.0 / decode_ms if decode_ms > 0 else 0.0
         info = ReplyInfo(
             model=loaded.id,
-            dtype=loaded.dtype,
-            device=loaded.device,
+            dtype=None if entry.remote else loaded.dtype,
+            device=None if entry.remote else loaded.device,
+            host=entry.host,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
             tokens=stats.tokens,
             tokens_per_second=round(tokens_per_second, 2),
             duration_ms=round(response_ms, 1),

@@ -2,6 +2,9 @@
 
 The format is fixed by UI-CONTRACT.md: `default` (a model id or preset name), `presets`
 (name -> ordered model ids) and `models` (entries with id, label, source, dtype, generation).
+An entry of `source: "openai"` is a model of an OpenAI-compatible server (`baseUrl` ending in
+`/v1`, `model` the server's name for it): its text leaves the device, so wherever it is named
+it says where it runs (`display_label`). A catalog never carries the server's key.
 Everything here is pure: parsing returns data, resolution takes a predicate for "usable".
 """
 
@@ -11,9 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .endpoints import EndpointError, base_url_from, host_of, remote_words
 from .errors import CatalogError
 
-Source = Literal["local", "hub"]
+Source = Literal["local", "hub", "openai"]
+SOURCES: tuple[Source, ...] = ("local", "hub", "openai")
+# Fields that would hold a server's key: never read from a catalog (or a stored entry).
+KEY_FIELDS = frozenset({"apiKey", "api_key", "key", "authorization", "headers"})
 Device = Literal["webgpu", "wasm"]
 
 # dtypes whose weights or activations are half precision: WebGPU needs `shader-f16` for them.
@@ -44,6 +51,8 @@ GENERATION_RANGES: dict[str, tuple[type, float, float, bool]] = {
     "repetition_penalty": (float, 0.0, 10.0, False),
 }
 GENERATION_KEYS = frozenset({*GENERATION_RANGES, "do_sample"})
+# A remote model's id and server name: servers name models by paths ("org/name", a file path).
+MAX_REMOTE_ID = 512
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,25 @@ class ModelEntry:
     context_tokens: int | None = None
     # Added by the user in the model manager (kept in IndexedDB), not listed by the site.
     user_added: bool = False
+    # `source: "openai"`: the server's API root (ending in /v1) and its name for the model.
+    base_url: str | None = None
+    model: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        """Its text is sent to a server (an OpenAI-compatible one) rather than run here."""
+        return self.source == "openai"
+
+    @property
+    def host(self) -> str | None:
+        """Where a remote model runs (host and port of its server); None for the others."""
+        return host_of(self.base_url) if self.base_url else None
+
+    @property
+    def display_label(self) -> str:
+        """Its name wherever a person reads it: a remote one says where it runs."""
+        host = self.host
+        return f"{self.label} · {remote_words(host)}" if host else self.label
 
     def dtype_for(self, device: Device) -> str | None:
         """The dtype to load on `device` (None lets transformers.js pick its default)."""
@@ -131,23 +159,7 @@ def _require(cond: bool, message: str) -> None:
         raise CatalogError(message)
 
 
-def parse_entry(raw: Any, index: int = 0) -> ModelEntry:
-    """One catalog entry, checked (CatalogError says what is wrong)."""
-    _require(isinstance(raw, dict), f"models[{index}] is not an object")
-    model_id = raw.get("id")
-    _require(
-        isinstance(model_id, str) and model_id.count("/") == 1 and all(model_id.split("/")),
-        f"models[{index}].id must look like 'org/name'",
-    )
-    source = raw.get("source")
-    _require(source in ("local", "hub"), f"{model_id}: source must be 'local' or 'hub'")
-    dtype = raw.get("dtype")
-    _require(
-        dtype is None
-        or isinstance(dtype, str)
-        or (isinstance(dtype, dict) and all(isinstance(v, str) for v in dtype.values())),
-        f"{model_id}: dtype must be a string or a map of device to string",
-    )
+def _generation(raw: dict[str, Any], model_id: str) -> dict[str, Any]:
     generation = raw.get("generation") or {}
     _require(isinstance(generation, dict), f"{model_id}: generation must be an object")
     unknown = set(generation) - GENERATION_KEYS
@@ -160,6 +172,29 @@ def parse_entry(raw: Any, index: int = 0) -> ModelEntry:
         low is None or high is None or low <= high,
         f"{model_id}: generation.min_new_tokens is more than max_new_tokens",
     )
+    return dict(generation)
+
+
+def parse_entry(raw: Any, index: int = 0) -> ModelEntry:
+    """One catalog entry, checked (CatalogError says what is wrong)."""
+    _require(isinstance(raw, dict), f"models[{index}] is not an object")
+    model_id = raw.get("id")
+    source = raw.get("source")
+    if source == "openai":
+        return _remote_entry(raw, index)
+    _require(
+        isinstance(model_id, str) and model_id.count("/") == 1 and all(model_id.split("/")),
+        f"models[{index}].id must look like 'org/name'",
+    )
+    _require(source in SOURCES, f"{model_id}: source must be 'local', 'hub' or 'openai'")
+    dtype = raw.get("dtype")
+    _require(
+        dtype is None
+        or isinstance(dtype, str)
+        or (isinstance(dtype, dict) and all(isinstance(v, str) for v in dtype.values())),
+        f"{model_id}: dtype must be a string or a map of device to string",
+    )
+    generation = _generation(raw, model_id)
     size = raw.get("bytes")
     _require(
         size is None or (isinstance(size, int) and not isinstance(size, bool) and size > 0),
@@ -183,6 +218,43 @@ def parse_entry(raw: Any, index: int = 0) -> ModelEntry:
         generation=dict(generation),
         bytes=size,
         context_tokens=context,
+    )
+
+
+def _remote_entry(raw: dict[str, Any], index: int) -> ModelEntry:
+    """An entry of an OpenAI-compatible server: its id, label, baseUrl and model name."""
+    model_id = raw.get("id")
+    if not isinstance(model_id, str):
+        raise CatalogError(f"models[{index}].id must be a name")
+    _require(
+        0 < len(model_id) <= MAX_REMOTE_ID
+        and model_id.isprintable()
+        and model_id.strip() == model_id,
+        f"models[{index}].id must be a name of at most {MAX_REMOTE_ID} characters",
+    )
+    found = sorted(KEY_FIELDS & set(raw))
+    _require(
+        not found,
+        f"{model_id}: a catalog never holds a server's key ({', '.join(found)}); "
+        "add the key in the model manager, where it stays on this device",
+    )
+    try:
+        base_url = base_url_from(str(raw.get("baseUrl") or ""))
+    except EndpointError as exc:
+        raise CatalogError(f"{model_id}: baseUrl {exc.reason}") from exc
+    name = raw.get("model")
+    _require(
+        isinstance(name, str) and bool(name.strip()) and len(name) <= MAX_REMOTE_ID,
+        f"{model_id}: model must be the server's name for the model",
+    )
+    generation = _generation(raw, model_id)
+    return ModelEntry(
+        id=model_id,
+        label=str(raw.get("label") or name),
+        source="openai",
+        generation=dict(generation),
+        base_url=base_url,
+        model=name,
     )
 
 

@@ -62,6 +62,11 @@ class ReplyInfo:
     error: str | None = None
     # The settings it ran with (None values: the model's defaults were used).
     settings: ChatSettings | None = None
+    # A remote model's server (host and port): the reply's text was made there.
+    host: str | None = None
+    # The usage that server reported (tokens read, tokens written).
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,21 @@ class HubModelAdded:
     entry: ModelEntry
 
 
+@dataclass(frozen=True)
+class EndpointAdded:
+    """A server's models joined the catalog (`entries`; none new when all were listed)."""
+
+    base_url: str
+    entries: tuple[ModelEntry, ...]
+
+
+@dataclass(frozen=True)
+class EndpointRefused:
+    """A server that was not added, and why (nothing was added)."""
+
+    reason: str
+
+
 Event = (
     ModelStatusChanged
     | ModelsUsable
@@ -302,5 +317,7 @@ Event = (
     | DownloadProgressed
     | DownloadEnded
     | HubModelAdded
+    | EndpointAdded
+    | EndpointRefused
 )
 EventSink = Callable[[Event], None]

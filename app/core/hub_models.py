@@ -137,6 +137,9 @@ def plan_entry(
 def entry_record(entry: ModelEntry) -> dict[str, Any]:
     """A user-added entry as it is stored: the catalog's own format, so one parser reads both."""
     record: dict[str, Any] = {"id": entry.id, "label": entry.label, "source": entry.source}
+    if entry.base_url is not None:  # a server's model: where, and its name there (no key)
+        record["baseUrl"] = entry.base_url
+        record["model"] = entry.model
     if entry.dtype is not None:
         record["dtype"] = dict(entry.dtype) if isinstance(entry.dtype, Mapping) else entry.dtype
     if entry.bytes is not None:

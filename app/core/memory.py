@@ -25,6 +25,7 @@ class MemoryStore:
         self._messages: dict[str, Message] = {}
         self._defaults = ChatSettings()
         self._user_models: list[Any] = []
+        self._endpoint_keys: dict[str, str] = {}
 
     def _existing(self, conversation_id: str) -> Conversation:
         found = self._conversations.get(conversation_id)
@@ -128,6 +129,12 @@ class MemoryStore:
 
     async def put_user_models(self, records: Sequence[Mapping[str, Any]]) -> None:
         self._user_models = [copy.deepcopy(dict(r)) for r in records]
+
+    async def get_endpoint_keys(self) -> dict[str, str]:
+        return dict(self._endpoint_keys)
+
+    async def put_endpoint_keys(self, keys: Mapping[str, str]) -> None:
+        self._endpoint_keys = dict(keys)
 
     async def taken_ids(
         self, conversation_ids: Sequence[str], message_ids: Sequence[str]

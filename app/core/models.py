@@ -11,6 +11,9 @@ downloading and deleting them, and adding hub models of the user's choice.
   offers the download again when next used. The view asks first when chats use it.
 - A hub model added by id is checked (app/core/hub_models.py) and kept in the store, as a
   catalog entry of the user's own; the catalog then changes for every widget (`CatalogChanged`).
+- A server added by address (app/core/endpoints.py) is asked for its models; they join the
+  catalog as `source: "openai"` entries, and its key is kept apart from them (`EndpointKeys`).
+  Remote models have no files here: nothing to download or delete.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from typing import Protocol
 
 from .catalog import Catalog, Device, ModelEntry, parse_entry
 from .downloads import DownloadProgress, FileProgress, RateMeter, seconds_left
+from .endpoints import EndpointError, EndpointKeys, base_url_from, checked_key, keys_from
+from .endpoints import new_entries as endpoint_entries
 from .errors import CatalogError, LoadCanceled, ParlanceError, StoreError
 from .events import (
     CatalogChanged,
     DownloadEnded,
     DownloadOutcome,
     DownloadProgressed,
+    EndpointAdded,
+    EndpointRefused,
     ErrorRaised,
     Event,
     EventSink,
@@ -84,6 +91,13 @@ class HubInspector(Protocol):
         ...
 
 
+class EndpointClient(Protocol):
+    async def list_models(self, base_url: str, key: str | None) -> list[str]:
+        """The model names an OpenAI-compatible server lists (`GET /models`), or EndpointError
+        saying why it cannot (no answer, key refused, not that protocol)."""
+        ...
+
+
 Placement = Callable[[ModelEntry], tuple[Device, str | None]]
 
 
@@ -102,6 +116,8 @@ class ModelManager:
         device: Device,
         has_shader_f16: bool = False,
         on_models_changed: Callable[[], Awaitable[None]] | None = None,
+        endpoints: EndpointClient | None = None,
+        keys: EndpointKeys | None = None,
     ) -> None:
         self._choice = choice
         self._site = choice.catalog
@@ -119,6 +135,8 @@ class ModelManager:
         self._downloaded: dict[str, bool] = {}
         self._asked_persist = False
         self._adding = False
+        self._endpoints = endpoints
+        self.keys = keys if keys is not None else EndpointKeys()
 
     @property
     def catalog(self) -> Catalog:
@@ -131,6 +149,7 @@ class ModelManager:
         longer parses is skipped, saying so; the others still load."""
         try:
             raw = await self._store.get_user_models()
+            self.keys.replace(keys_from(await self._store.get_endpoint_keys()))
         except StoreError as exc:
             self._emit(ErrorRaised(f"Your added models could not be read: {exc}"))
             return
@@ -174,14 +193,46 @@ class ModelManager:
         free = max(0, estimate.quota - estimate.used) if estimate else None
         return plan_entry(info, self._device, self._has_f16, free_bytes=free)
 
+    async def add_endpoint(self, url_text: str, key_text: str) -> None:
+        """Ask a server for its models and add them, with its key kept apart; or say why not
+        (adding nothing)."""
+        if self._adding or self._endpoints is None:
+            return
+        self._adding = True
+        try:
+            base_url = base_url_from(url_text)
+            key = checked_key(key_text)
+            names = await self._endpoints.list_models(base_url, key)
+            known = {m.id for m in self.catalog.models}
+            added = [parse_entry(r) for r in endpoint_entries(base_url, names, known)]
+            mine = [*(m for m in self.catalog.models if m.user_added), *added]
+            # The key first: a model is never listed without the key it needs.
+            await self._store.put_endpoint_keys(keys := self.keys.with_key(base_url, key))
+            await self._store.put_user_models([entry_record(m) for m in mine])
+        except (EndpointError, StoreError, CatalogError) as exc:
+            self._emit(EndpointRefused(exc.reason))
+            self._emit(ErrorRaised(str(exc)))
+            return
+        finally:
+            self._adding = False
+        self.keys.replace(keys)
+        self._set_catalog(self._site.with_user_models(mine))
+        self._emit(EndpointAdded(base_url, tuple(added)))
+        await self.refresh()
+
     async def remove_user_model(self, model_id: str) -> None:
-        """Take a model the user added off the list (its files go too)."""
+        """Take a model the user added off the list (its files go too; a server's key goes
+        with its last model)."""
         entry = self.catalog.get(model_id)
         if entry is None or not entry.user_added:
             return
         mine = [m for m in self.catalog.models if m.user_added and m.id != model_id]
         try:
             await self._store.put_user_models([entry_record(m) for m in mine])
+            if entry.base_url and all(m.base_url != entry.base_url for m in mine):
+                keys = self.keys.with_key(entry.base_url, None)
+                await self._store.put_endpoint_keys(keys)
+                self.keys.replace(keys)
         except StoreError as exc:
             self._emit(ErrorRaised(f"Could not remove {entry.label}: {exc}"))
             return
@@ -194,6 +245,8 @@ class ModelManager:
     async def refresh(self) -> None:
         """Every model's row and the storage figures, read afresh."""
         for entry in self.catalog.models:
+            if entry.remote:
+                continue  # nothing of it is in the browser
             device, dtype = self._placement(entry)
             try:
                 self._downloaded[entry.id] = await self._files.downloaded(entry, device, dtype)
@@ -237,7 +290,7 @@ class ModelManager:
     async def download(self, model_id: str) -> None:
         """Download a model's files (a second call while it downloads does nothing)."""
         entry = self.catalog.get(model_id)
-        if entry is None or model_id in self._downloads:
+        if entry is None or entry.remote or model_id in self._downloads:
             return
         cancel = self._downloads[model_id] = StopSignal()
         await self._list_rows()
@@ -278,7 +331,7 @@ class ModelManager:
     async def delete(self, model_id: str) -> None:
         """Remove a model's files from the browser; chats keep it as their choice."""
         entry = self.catalog.get(model_id)
-        if entry is None:
+        if entry is None or entry.remote:
             return
         self.cancel(model_id)
         device, dtype = self._placement(entry)

@@ -46,6 +46,9 @@ class ChatTurn:
 class GenerationStats:
     tokens: int
     stopped: bool
+    # What a remote server reports the reply cost (its `usage`); None where nobody says.
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class StopSignal:
@@ -225,6 +228,13 @@ class Store(Protocol):
 
     async def put_user_models(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Replace the user's added catalog entries."""
+
+    async def get_endpoint_keys(self) -> dict[str, str]:
+        """The keys of the servers the user added, by server address: kept on this device,
+        apart from the catalog entries, and never exported."""
+
+    async def put_endpoint_keys(self, keys: Mapping[str, str]) -> None:
+        """Replace the servers' keys."""
 
     async def taken_ids(
         self, conversation_ids: Sequence[str], message_ids: Sequence[str]

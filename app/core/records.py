@@ -35,6 +35,9 @@ _INFO_FIELDS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "first_token_ms": ("firstTokenMs", (int, float)),
     "left_out": ("leftOut", int),
     "error": ("error", str),
+    "host": ("host", str),
+    "prompt_tokens": ("promptTokens", int),
+    "completion_tokens": ("completionTokens", int),
 }
 
 

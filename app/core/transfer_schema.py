@@ -58,6 +58,9 @@ METADATA: dict[str, Any] = {
         "firstTokenMs": _AMOUNT,
         "leftOut": _COUNT,
         "error": {"type": "string"},
+        "host": {"type": "string"},
+        "promptTokens": _COUNT,
+        "completionTokens": _COUNT,
         "settings": SETTINGS,
     },
 }

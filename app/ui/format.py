@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from app.core.conversations import ChatSettings, Message
+from app.core.endpoints import remote_words
 
 # How much of a system prompt a reply's details quote.
 PROMPT_QUOTE_CHARS = 160
@@ -53,6 +54,8 @@ def describe_reply(message: Message, labels: dict[str, str]) -> str:
     info = message.info
     model = message.model or "unknown model"
     parts = [labels.get(model, model)]
+    if info.host and remote_words(info.host) not in parts[0]:
+        parts.append(remote_words(info.host))  # a model since taken off the list
     if info.dtype:
         parts.append(PRECISION_WORDS.get(info.dtype, info.dtype))
     if info.device:
@@ -77,6 +80,12 @@ def reply_details(message: Message) -> str:
     """The exact record of a reply, for its footer's tooltip."""
     info = message.info
     details = [f"Model: {info.model or 'unknown'}"]
+    if info.host:
+        details.append(f"Server: {info.host} (the text was sent there)")
+    if info.prompt_tokens is not None or info.completion_tokens is not None:
+        read = "?" if info.prompt_tokens is None else info.prompt_tokens
+        wrote = "?" if info.completion_tokens is None else info.completion_tokens
+        details.append(f"Usage reported by the server: {read} prompt + {wrote} reply tokens")
     if info.dtype or info.device:
         details.append(f"Weights: {info.dtype or 'default'} on {info.device or 'unknown'}")
     if info.tokens is not None:

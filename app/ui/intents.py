@@ -50,6 +50,8 @@ class Intents:
     delete_model: Callable[[str], None]
     remove_model: Callable[[str], None]
     add_hub_model: Callable[[str], None]
+    # An OpenAI-compatible server to add: (its address, its key as typed, "" for none).
+    add_endpoint: Callable[[str, str], None]
 
 
 class Widget(Protocol):

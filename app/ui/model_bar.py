@@ -66,7 +66,7 @@ class ModelBar:
     def _fill(self, catalog: Catalog) -> None:
         """The picker's options: the default, then every catalog model (again, when the catalog
         changes, keeping what is selected)."""
-        self._labels = {m.id: m.label for m in catalog.models}
+        self._labels = {m.id: m.display_label for m in catalog.models}
         self._local = {m.id for m in catalog.models if m.source == "local"}
         self._hub_sizes = {m.id: m.bytes for m in catalog.models if m.source == "hub"}
         self._model_ids = {m.id for m in catalog.models}
@@ -79,7 +79,10 @@ class ModelBar:
         default = select.querySelector('option[value=""]')
         default.textContent = f"Default ({catalog.default})"
         for entry in catalog.models:
-            select.appendChild(self._dom.create("option", text=entry.label, value=entry.id))
+            option = self._dom.create("option", text=entry.display_label, value=entry.id)
+            if entry.host:
+                option.setAttribute("data-host", entry.host)
+            select.appendChild(option)
         if chosen:
             select.value = chosen
 

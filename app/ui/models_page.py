@@ -1,11 +1,12 @@
-"""The model manager page (`#/models`): storage figures, one row per catalog model, and the form
-that adds a hub model by id.
+"""The model manager page (`#/models`): storage figures, one row per catalog model, the form
+that adds a hub model by id, and the one that adds an OpenAI-compatible server.
 
 Rows are kept per model and updated in place (a progress event changes a row's progress, not
 the list), so a button keeps the focus while its row changes. Each row says where the model
 comes from, its size, whether this browser holds its files and which chats use it; while it
 downloads, its progress overall and per file, the speed and the time left. Deleting the files
-of a model that chats use asks first, naming them.
+of a model that chats use asks first, naming them. A server's model says where it runs (its
+text goes there) and has nothing to download.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.catalog import ModelEntry
 from app.core.downloads import DownloadProgress
+from app.core.endpoints import host_of, remote_words
 from app.core.events import (
     DownloadEnded,
     DownloadProgressed,
+    EndpointAdded,
+    EndpointRefused,
     ErrorRaised,
     Event,
     HubModelAdded,
@@ -73,6 +77,25 @@ def used_by_words(titles: tuple[str, ...]) -> str:
     return f"Used by {len(titles)} chat{'s' if len(titles) != 1 else ''}: {shown}{more}"
 
 
+def origin_words(entry: ModelEntry) -> str:
+    """Where a row's model comes from."""
+    if entry.base_url:
+        return f"OpenAI-compatible server · {entry.base_url} · {entry.model}"
+    if entry.source == "hub":
+        return f"Hugging Face · {entry.id}"
+    return f"This site · {entry.id}"
+
+
+def endpoint_words(base_url: str, entries: tuple[ModelEntry, ...]) -> str:
+    """What adding a server did, e.g. "Added 2 models from 127.0.0.1:8080: a, b."."""
+    host = host_of(base_url)
+    if not entries:
+        return f"{host} answered; its models were already in the list."
+    names = ", ".join(e.label for e in entries[:5]) + (" …" if len(entries) > 5 else "")
+    noun = "model" if len(entries) == 1 else "models"
+    return f"Added {len(entries)} {noun} from {host}: {names}. What you send them goes there."
+
+
 @dataclass
 class _Row:
     root: Element
@@ -103,6 +126,11 @@ class ModelsPage:
         self._input = dom.by_testid("hub-model-id")
         self._add = dom.by_testid("hub-model-add")
         self._status = dom.by_testid("hub-model-status")
+        self._endpoint_form = dom.by_testid("endpoint-form")
+        self._endpoint_url = dom.by_testid("endpoint-url")
+        self._endpoint_key = dom.by_testid("endpoint-key")
+        self._endpoint_add = dom.by_testid("endpoint-add")
+        self._endpoint_status = dom.by_testid("endpoint-status")
         self._rows: dict[str, _Row] = {}
         self._order: list[str] = []
         self._intents: Intents | None = None
@@ -110,6 +138,7 @@ class ModelsPage:
     def bind(self, intents: Intents) -> None:
         self._intents = intents
         self._dom.on(self._form, "submit", self._submit)
+        self._dom.on(self._endpoint_form, "submit", self._submit_endpoint)
         self._dom.on(self._list, "click", self._click)
 
     def focus(self) -> None:
@@ -125,6 +154,15 @@ class ModelsPage:
         self._add.disabled = True
         self._status.textContent = f"Checking {text} on Hugging Face…"
         self._intents.add_hub_model(text)
+
+    def _submit_endpoint(self, event: Any) -> None:
+        event.preventDefault()
+        url = str(self._endpoint_url.value).strip()
+        if self._intents is None or not url or self._endpoint_add.disabled:
+            return
+        self._endpoint_add.disabled = True
+        self._endpoint_status.textContent = f"Asking {url} for its models…"
+        self._intents.add_endpoint(url, str(self._endpoint_key.value))
 
     def _click(self, event: Any) -> None:
         button = event.target.closest("button[data-model]")
@@ -142,9 +180,14 @@ class ModelsPage:
             self._confirm_delete(row.row, button)
         elif action == "model-remove" and row is not None and row.row is not None:
             entry = row.row.entry
+            again = (
+                "Chats that use it keep their text. You can add it again by adding its server."
+                if entry.remote
+                else "Its files in this browser are deleted too. You can add it again by its id."
+            )
             self._dialog.ask(
-                title=f"Remove {entry.label} from the list?",
-                text="Its files in this browser are deleted too. You can add it again by its id.",
+                title=f"Remove {entry.display_label} from the list?",
+                text=again,
                 confirm_label="Remove",
                 on_yes=lambda: intents.remove_model(model_id),
                 after=self.focus,
@@ -186,6 +229,14 @@ class ModelsPage:
             case ErrorRaised() if self._add.disabled:
                 self._add.disabled = False
                 self._status.textContent = ""
+            case EndpointAdded(base_url, entries):
+                self._endpoint_url.value = ""
+                self._endpoint_key.value = ""
+                self._endpoint_add.disabled = False
+                self._endpoint_status.textContent = endpoint_words(base_url, entries)
+            case EndpointRefused(reason):
+                self._endpoint_add.disabled = False
+                self._endpoint_status.textContent = f"Not added: {reason}."
 
     def _show_storage(self, event: StorageEstimated) -> None:
         usage = self._usage
@@ -224,10 +275,7 @@ class ModelsPage:
         head.append(dom.create("strong", text=entry.label, **{"class": "model-row-label"}))
         badge = dom.create("span", **{"class": "model-row-badge"})
         head.append(badge)
-        origin = (
-            f"Hugging Face · {entry.id}" if entry.source == "hub" else f"This site · {entry.id}"
-        )
-        source = dom.create("p", text=origin, **{"class": "model-row-source"})
+        source = dom.create("p", text=origin_words(entry), **{"class": "model-row-source"})
         facts = dom.create("p", **{"class": "model-row-facts"})
         box = dom.create("div", **{"class": "model-row-progress"})
         box.hidden = True
@@ -267,6 +315,10 @@ class ModelsPage:
             root.setAttribute("data-bytes", str(entry.bytes))
         else:
             root.removeAttribute("data-bytes")
+        if entry.host:
+            root.setAttribute("data-host", entry.host)
+            self._fill_remote(widget, row)
+            return
         if row.downloaded is None:
             badge = "Unknown"
         elif row.downloaded:
@@ -282,6 +334,19 @@ class ModelsPage:
         widget.delete.disabled = not row.downloaded or row.downloading
         widget.remove.hidden = not entry.user_added
         widget.progress_box.hidden = not row.downloading
+
+    def _fill_remote(self, widget: _Row, row: ModelRow) -> None:
+        """A server's model: where it runs and who uses it; nothing to download or delete."""
+        assert row.entry.host is not None
+        widget.badge.textContent = remote_words(row.entry.host).capitalize()
+        widget.facts.textContent = (
+            f"What you write to it is sent to {row.entry.host} · {used_by_words(row.used_by)}"
+        )
+        widget.download.hidden = widget.download.disabled = True
+        widget.delete.hidden = widget.delete.disabled = True
+        widget.cancel.hidden = True
+        widget.remove.hidden = False
+        widget.progress_box.hidden = True
 
     def _show_progress(self, widget: _Row, progress: DownloadProgress) -> None:
         widget.progress_box.hidden = False

@@ -46,7 +46,8 @@ class ChatView:
         self._dom = dom
         self._app = dom.by_testid("app")
         # One labels map, shared by the widgets that name models; kept in step with the catalog.
-        self.labels = labels = {m.id: m.label for m in catalog.models}
+        # A remote model's label says where it runs (ModelEntry.display_label).
+        self.labels = labels = {m.id: m.display_label for m in catalog.models}
         self.dialog = ConfirmDialog(dom)
         self.banner = ErrorBanner(dom)
         self.composer = Composer(dom)
@@ -100,7 +101,7 @@ class ChatView:
                 self._intents.open_chat(imported[0].id)
             case CatalogChanged(catalog):
                 self.labels.clear()
-                self.labels.update({m.id: m.label for m in catalog.models})
+                self.labels.update({m.id: m.display_label for m in catalog.models})
         for widget in self._widgets:
             widget.handle(event)
 

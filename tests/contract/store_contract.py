@@ -288,6 +288,18 @@ async def user_models_round_trip(store: Store) -> None:
 
 
 @check
+async def endpoint_keys_are_kept_apart_from_the_added_models(store: Store) -> None:
+    assert await store.get_endpoint_keys() == {}
+    entry = {"id": "h:1/m", "label": "m", "source": "openai", "baseUrl": "http://h:1/v1"}
+    await store.put_user_models([entry])
+    await store.put_endpoint_keys({"http://h:1/v1": "sk-1", "https://x/v1": "sk-2"})
+    assert await store.get_endpoint_keys() == {"http://h:1/v1": "sk-1", "https://x/v1": "sk-2"}
+    assert await store.get_user_models() == [entry]  # the key never joins the entry
+    await store.put_endpoint_keys({"https://x/v1": "sk-2"})
+    assert await store.get_endpoint_keys() == {"https://x/v1": "sk-2"}
+
+
+@check
 async def an_import_writes_everything_or_nothing(store: Store) -> None:
     await store.create_conversation(conversation("c1", 1))
     await line(store, "c1", ["m1"])

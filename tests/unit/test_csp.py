@@ -49,11 +49,15 @@ def test_rendered_content_can_neither_run_script_nor_style_nor_load_images(
     assert policy["base-uri"] == ["'none'"]
 
 
-def test_the_page_connects_only_to_itself_and_the_model_hub(
+def test_the_page_connects_to_itself_the_hub_and_servers_over_https_or_on_this_machine(
     policy: dict[str, list[str]],
 ) -> None:
     hub = ["https://huggingface.co", "https://*.huggingface.co", "https://*.hf.co"]
-    assert policy["connect-src"] == ["'self'", *hub]
+    # Added OpenAI-compatible servers: any https host, plain http only on the loopback (the
+    # rule app/core/endpoints.py applies to what a user adds).
+    servers = ["https:", "http://localhost:*", "http://127.0.0.1:*"]
+    assert policy["connect-src"] == ["'self'", *hub, *servers]
+    assert "http:" not in policy["connect-src"] and "*" not in policy["connect-src"]
     assert policy["worker-src"] == ["'self'"]
 
 

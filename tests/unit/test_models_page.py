@@ -47,6 +47,15 @@ def page() -> tuple[FakeDom, ModelsPage, Asked]:
     ):
         form.appendChild(dom.create(tag, testid=testid))
     root.appendChild(form)
+    servers = dom.create("form", testid="endpoint-form")
+    for tag, testid in (
+        ("input", "endpoint-url"),
+        ("input", "endpoint-key"),
+        ("button", "endpoint-add"),
+        ("p", "endpoint-status"),
+    ):
+        servers.appendChild(dom.create(tag, testid=testid))
+    root.appendChild(servers)
     for testid in ("confirm-dialog", "confirm"):
         dom.add("div", testid)
     dialog = _dialog(dom)
