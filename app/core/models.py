@@ -19,7 +19,7 @@ downloading and deleting them, and adding hub models of the user's choice.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .catalog import Catalog, Device, ModelEntry, parse_entry
@@ -204,7 +204,8 @@ class ModelManager:
             key = checked_key(key_text)
             names = await self._endpoints.list_models(base_url, key)
             known = {m.id for m in self.catalog.models}
-            added = [parse_entry(r) for r in endpoint_entries(base_url, names, known)]
+            records = endpoint_entries(base_url, names, known)
+            added = [replace(parse_entry(r), user_added=True) for r in records]
             mine = [*(m for m in self.catalog.models if m.user_added), *added]
             # The key first: a model is never listed without the key it needs.
             await self._store.put_endpoint_keys(keys := self.keys.with_key(base_url, key))

@@ -9,6 +9,8 @@ from app.core.downloads import DownloadProgress, FileProgress
 from app.core.events import (
     DownloadEnded,
     DownloadProgressed,
+    EndpointAdded,
+    EndpointRefused,
     ErrorRaised,
     HubModelAdded,
     ModelRow,
@@ -247,3 +249,40 @@ def test_until_the_server_gives_sizes_progress_is_against_the_catalogs_size() ->
     assert progress_words(waiting, 380_000_000) == "0% · 723 B of about 380 MB"
     half = DownloadProgress("m", (FileProgress("w", 190_000_000, None),))
     assert progress_words(half, 380_000_000) == "50% · 190 MB of about 380 MB"
+
+
+SERVER = ModelEntry(
+    "127.0.0.1:8080/big", "Big", "openai", base_url="http://127.0.0.1:8080/v1",
+    model="org/Big", user_added=True,
+)  # fmt: skip
+
+
+def test_the_server_form_asks_then_says_what_was_added_or_why_not() -> None:
+    dom, widget, asked = page()
+    url, key = dom.by_testid("endpoint-url"), dom.by_testid("endpoint-key")
+    add, status = dom.by_testid("endpoint-add"), dom.by_testid("endpoint-status")
+    url.value, key.value = " http://127.0.0.1:8080/v1 ", "sk-1"
+    dom.fire(dom.by_testid("endpoint-form"), "submit")
+    assert asked.calls == [("add_endpoint", ("http://127.0.0.1:8080/v1", "sk-1"))]
+    assert add.disabled and "Asking http://127.0.0.1:8080/v1" in status.textContent
+    widget.handle(EndpointRefused("the server refused the key (HTTP 401): check the key"))
+    assert not add.disabled and status.textContent.startswith("Not added: the server refused")
+    assert key.value == "sk-1"  # kept to be corrected
+    dom.fire(dom.by_testid("endpoint-form"), "submit")
+    widget.handle(EndpointAdded("http://127.0.0.1:8080/v1", (SERVER,)))
+    assert url.value == "" and key.value == "" and not add.disabled
+    assert status.textContent.startswith("Added 1 model from 127.0.0.1:8080: Big.")
+
+
+def test_a_server_s_model_row_says_where_it_runs_and_offers_no_download() -> None:
+    dom, widget, _ = page()
+    widget.handle(ModelsListed((ModelRow(SERVER, downloaded=None, used_by=("Soup",)),)))
+    remote = row_of(dom, SERVER.id)
+    assert remote.getAttribute("data-source") == "openai"
+    assert remote.getAttribute("data-host") == "127.0.0.1:8080"
+    text = "".join(e.textContent for e in remote.walk())
+    assert "Runs on 127.0.0.1:8080" in text and "sent to 127.0.0.1:8080" in text
+    assert "http://127.0.0.1:8080/v1 · org/Big" in text
+    assert button(remote, "model-download").hidden and button(remote, "model-delete").hidden
+    click(dom, button(remote, "model-remove"))
+    assert "runs on 127.0.0.1:8080" in dom.by_testid("confirm-dialog").walk()[0].textContent
