@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from remote_report import remote_section, remote_targets
 from scale_report import scale_section, scale_targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,6 +263,9 @@ def write_report() -> None:
     scale = load("scale")
     if scale:
         rows += scale_targets(scale)
+    remote = load("remote")
+    if remote:
+        rows += remote_targets(remote)
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
     lines = [
@@ -358,6 +362,8 @@ def write_report() -> None:
         lines += offline_section(offline)
     if scale:
         lines += scale_section(scale)
+    if remote:
+        lines += remote_section(remote)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 

@@ -10,6 +10,8 @@ CORSMiddleware with allow_origins=["*"]), so a page on another port of 127.0.0.1
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 LLAMA_PYTHON = ROOT / ".venv-llama" / "bin" / "python"
@@ -37,10 +40,23 @@ class ServerUnavailable(RuntimeError):
         self.buildable = buildable
 
 
+# llama.cpp's timing line after each reply: the server's own decoding speed.
+_EVAL = re.compile(rb"^llama_perf_context_print:\s+eval time = .*?([\d.]+) tokens per second", re.M)
+
+
 @dataclass(frozen=True)
 class LlamaServer:
     port: int
     process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def decode_rates(self) -> list[float]:
+        """Tokens per second the server itself measured decoding each reply so far (from its
+        log), to tell a slow client from a slowed server."""
+        # pread: the server appends through the same open file, whose offset must not move.
+        fd = self.log.fileno()
+        text = os.pread(fd, os.fstat(fd).st_size, 0)
+        return [float(rate) for rate in _EVAL.findall(text)]
 
     @property
     def base_url(self) -> str:
@@ -119,13 +135,12 @@ def llama_server(
     # Its log goes to a file: llama.cpp logs much, and a full pipe would stall the server.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        server = LlamaServer(port, process)
+        server = LlamaServer(port, process, log)
         try:
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not _answers(f"{server.base_url}/models"):
                 if process.poll() is not None:
-                    log.seek(0)
-                    said = log.read().decode(errors="replace")[-2000:]
+                    said = os.pread(log.fileno(), 1 << 20, 0).decode(errors="replace")[-2000:]
                     raise RuntimeError(f"llama.cpp's server exited ({process.returncode}): {said}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not answer in {READY_TIMEOUT_S:.0f} s")

@@ -185,11 +185,16 @@ class OpenAIEngine:
                     parser.feed(decoder.decode(chunk.value, streaming))
                     if problems:
                         raise StreamError(problems[0])
-                    for data in events:
-                        text = stream.take(data)
-                        if text:
+                    # The events of one read are shown at once (one update, not one per
+                    # token), and what came before a bad event is still shown.
+                    texts: list[str] = []
+                    try:
+                        for data in events:
+                            texts.append(stream.take(data))
+                    finally:
+                        events.clear()
+                        if text := "".join(texts):
                             on_text(text)
-                    events.clear()
             finally:
                 if stream.done:
                     reader.cancel()
