@@ -109,7 +109,7 @@ $(LLAMA_VENV)/.stamp: requirements-llama-server.txt
 		$(LLAMA_VENV)/bin/pip install --quiet -r requirements-llama-server.txt
 	@touch $@
 
-llama-server: .venv-models/.stamp-real-model
+llama-server:
 	@if command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory $(LLAMA_VENV)/.stamp; \
 	else \

@@ -27,6 +27,8 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 LLAMA_PYTHON = ROOT / ".venv-llama" / "bin" / "python"
+# Written by `make llama-server` once the build succeeded (a venv alone may be a failed build).
+LLAMA_BUILT = ROOT / ".venv-llama" / ".stamp"
 MODELS_VENV = ROOT / ".venv-models"
 MODEL_NAME = "SmolLM2-135M-Instruct"
 READY_TIMEOUT_S = 120.0
@@ -86,7 +88,7 @@ def gguf_path() -> Path:
 
 def check_available() -> tuple[Path, Path]:
     """The server's Python and the GGUF, or ServerUnavailable saying why not."""
-    if not LLAMA_PYTHON.exists():
+    if not LLAMA_BUILT.exists():
         missing = toolchain_missing()
         if missing:
             raise ServerUnavailable(
