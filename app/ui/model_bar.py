@@ -68,6 +68,7 @@ class ModelBar:
         changes, keeping what is selected)."""
         self._labels = {m.id: m.display_label for m in catalog.models}
         self._local = {m.id for m in catalog.models if m.source == "local"}
+        self._remote = {m.id for m in catalog.models if m.remote}
         self._hub_sizes = {m.id: m.bytes for m in catalog.models if m.source == "hub"}
         self._model_ids = {m.id for m in catalog.models}
         self._presets = set(catalog.presets)
@@ -205,6 +206,8 @@ class ModelBar:
         # A bundled or locally built model is read from this site: "Loading", not "Downloading".
         local = event.state == "downloading" and event.model in self._local
         word = "Loading" if local else STATE_LABELS[event.state]
+        if event.model in self._remote and event.state in ("downloading", "compiling"):
+            word = "Connecting"  # a server's model: its server is asked whether it lists it
         label = f"{word} · {self._labels.get(event.model, event.model)}"
         if event.state == "failed" and event.reason:
             label += f": {event.reason}"

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from app.core.catalog import Catalog, ModelEntry
+from app.core.endpoints import remote_words
 from app.core.events import (
     CatalogChanged,
     ConversationNotFound,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 def download_words(entry: ModelEntry) -> str:
     """How big a download is and where it comes from, in plain words."""
+    if entry.host:
+        return f"nothing to download, it {remote_words(entry.host)}"
     size = f"about {format_bytes(entry.bytes)}" if entry.bytes else "size unknown"
     return f"{size}, from Hugging Face" if entry.source == "hub" else f"{size}, from this site"
 

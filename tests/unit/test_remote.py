@@ -26,17 +26,25 @@ from app.core.endpoints import (
 )
 from app.core.engine_router import EngineRouter
 from app.core.errors import CatalogError
-from app.core.events import CatalogChanged, EndpointAdded, EndpointRefused, ErrorRaised
+from app.core.events import (
+    CatalogChanged,
+    EndpointAdded,
+    EndpointRefused,
+    ErrorRaised,
+    ModelStatusChanged,
+)
 from app.core.hub_models import entry_record
 from app.core.openai_api import ReplyStream, StreamError, Usage, chat_body, error_message
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, StopSignal
 from app.core.records import reply_info_from, reply_info_record
 from app.core.targets import ModelChoice
 from app.ui.format import describe_reply, reply_details
+from app.ui.model_bar import ModelBar
 
 from .fakes import ChatHarness, FakeEngine
 from .test_model_manager import Harness
 from .test_transfer import exported
+from .test_widgets import model_bar_page
 
 URL = "http://127.0.0.1:8080/v1"
 REMOTE = {"id": "127.0.0.1:8080/big", "label": "Big", "source": "openai", "baseUrl": URL,
@@ -445,3 +453,22 @@ def test_an_export_of_a_chat_with_a_server_s_model_has_its_record_and_never_the_
         assert reply["metadata"]["promptTokens"] == 9
 
     run(scenario)
+
+
+# -- where a model is named --------------------------------------------------------------------
+
+
+def test_the_picker_and_the_status_say_where_a_server_s_model_runs() -> None:
+    dom = model_bar_page()
+    catalog = parse_catalog({"default": "a/b", "models": [
+        {"id": "a/b", "label": "Here", "source": "local"}, REMOTE]})  # fmt: skip
+    bar = ModelBar(dom, catalog)  # type: ignore[arg-type]
+    options = dom.by_testid("model-select").children
+    assert [o.textContent for o in options[1:]] == ["Here", "Big · runs on 127.0.0.1:8080"]
+    assert options[2].getAttribute("data-host") == "127.0.0.1:8080"
+    text = dom.by_testid("model-status").querySelector(".model-status-text")
+    assert text is not None
+    bar.handle(ModelStatusChanged(REMOTE["id"], "downloading"))
+    assert text.textContent == "Connecting · Big · runs on 127.0.0.1:8080"
+    bar.handle(ModelStatusChanged(REMOTE["id"], "failed", reason="the server at x did not answer"))
+    assert text.textContent.startswith("Failed · Big · runs on 127.0.0.1:8080: the server at x")
