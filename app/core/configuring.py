@@ -112,4 +112,4 @@ class Configuring:
         context = entry.context_tokens
         if resident is not None and resident.id == entry.id and resident.context_tokens:
             context = resident.context_tokens
-        return SettingsLimits(context, entry.label)
+        return SettingsLimits(context, entry.display_label)

@@ -235,7 +235,7 @@ class ModelManager:
                 await self._store.put_endpoint_keys(keys)
                 self.keys.replace(keys)
         except StoreError as exc:
-            self._emit(ErrorRaised(f"Could not remove {entry.label}: {exc}"))
+            self._emit(ErrorRaised(f"Could not remove {entry.display_label}: {exc}"))
             return
         await self.delete(model_id)
         self._set_catalog(self._site.with_user_models(mine))

@@ -63,7 +63,8 @@ class Targeting:
                 back_to = self.choice.describe(previous)
                 self._emit(
                     ErrorRaised(
-                        f"Could not load {entry.label}: {exc.reason}. Staying with {back_to}."
+                        f"Could not load {entry.display_label}: {exc.reason}. "
+                        f"Staying with {back_to}."
                     )
                 )
 

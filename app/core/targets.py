@@ -67,4 +67,4 @@ class ModelChoice:
         entry = self.resolve(target)
         if entry is None:
             return "no model downloaded yet"
-        return entry.label
+        return entry.display_label
