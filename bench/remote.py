@@ -14,6 +14,11 @@ serves SmolLM2-135M-Instruct (Q4_1 GGUF) on 127.0.0.1. The same prompt, with the
   lines are taken as they come, as vLLM's own benchmark_serving.py reads them).
 
 Runs alternate (Parlance first in odd runs, the client first in even ones); medians reported.
+
+On one machine the page and the server share the CPU, so the page's work can slow the server
+itself: the server's own decoding speed (from its log) is recorded for every run. And to show
+how fast the page can take a stream at all, a burst server (in this script) sends 2,000 tokens
+as fast as the socket takes them; the page's speed on it is its ceiling, whatever the server.
 The server gets one thread (`--n_threads 1`) so that, on a 2-core machine, the page and the
 server each have a core, as they would with the server on its own machine.
 
@@ -28,9 +33,11 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,63 @@ SERVER_THREADS = 1
 READY = '[data-testid=app][data-ready="true"]'
 
 
+BURST_TOKENS = 2000
+
+
+class _Burst(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose one model streams BURST_TOKENS words at once."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _head(self, status: int, kind: str, length: int | None) -> None:
+        self.send_response(status)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", "authorization, content-type")
+        self.send_header("Content-Type", kind)
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def do_OPTIONS(self) -> None:
+        self._head(204, "text/plain", 0)
+
+    def do_GET(self) -> None:
+        body = json.dumps({"object": "list", "data": [{"id": "burst"}]}).encode()
+        self._head(200, "application/json", len(body))
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self._head(200, "text/event-stream", None)
+        for i in range(BURST_TOKENS):
+            delta = {"choices": [{"index": 0, "delta": {"content": f" w{i % 100}"}}]}
+            self._chunk(f"data: {json.dumps(delta)}\n\n".encode())
+        end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}
+        self._chunk(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+@contextmanager
+def burst_server() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Burst)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def client_run(server: LlamaServer) -> dict[str, float]:
     """One streamed reply read by a plain client: first token and tokens per second."""
     body = json.dumps(
@@ -57,7 +121,11 @@ def client_run(server: LlamaServer) -> dict[str, float]:
             "max_tokens": MAX_TOKENS,
         }
     )
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+    return read_stream(server.port, body)
+
+
+def read_stream(port: int, body: str) -> dict[str, float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     started = time.perf_counter()
     connection.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
     response = connection.getresponse()
@@ -86,8 +154,9 @@ def client_run(server: LlamaServer) -> dict[str, float]:
 
 
 @contextmanager
-def remote_site(server: LlamaServer) -> Iterator[tuple[str, str]]:
-    """The repository served with a catalog whose one model (the default) is the server's."""
+def remote_site(server: LlamaServer, burst_port: int) -> Iterator[tuple[str, str]]:
+    """The repository served with a catalog whose default is the server's model (and the
+    burst server's model beside it)."""
     with tempfile.TemporaryDirectory(prefix="parlance-bench-remote-") as tmp:
         root = Path(tmp)
         for entry in ROOT.iterdir():
@@ -102,17 +171,26 @@ def remote_site(server: LlamaServer) -> Iterator[tuple[str, str]]:
             "model": MODEL_NAME,
             "generation": {"max_new_tokens": MAX_TOKENS, "do_sample": False},
         }
+        burst = {
+            "id": "burst/burst",
+            "label": "Burst",
+            "source": "openai",
+            "baseUrl": f"http://127.0.0.1:{burst_port}/v1",
+            "model": "burst",
+        }
         (root / "remote-catalog.json").write_text(
-            json.dumps({"default": model_id, "models": [entry]})
+            json.dumps({"default": model_id, "models": [entry, burst]})
         )
         with serve(root) as base:
             yield base, model_id
 
 
-def parlance_run(page: Page, model_id: str) -> dict[str, float]:
-    """One reply in a new chat on the server's model, as its record says."""
+def parlance_run(page: Page, model_id: str, pick: bool = False) -> dict[str, float]:
+    """One reply in a new chat on the server's model (or one `pick`ed), as its record says."""
     page.evaluate("location.hash = '#/chat'")
     page.wait_for_function("location.hash === '#/chat'")
+    if pick:
+        page.get_by_test_id("model-select").select_option(model_id)
     status = page.get_by_test_id("model-status")
     expect(status).to_have_attribute("data-model", model_id)
     expect(status).to_have_attribute("data-state", "ready")
@@ -140,9 +218,12 @@ def main() -> None:
     parlance: list[dict[str, float]] = []
     client: list[dict[str, float]] = []
     load_before = os.getloadavg()[0]
+    bursts: list[dict[str, float]] = []
+    burst_client: list[dict[str, float]] = []
     with (
         llama_server(threads=SERVER_THREADS) as server,
-        remote_site(server) as (base, model_id),
+        burst_server() as burst_port,
+        remote_site(server, burst_port) as (base, model_id),
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -161,6 +242,10 @@ def main() -> None:
                 else:
                     client.append(client_run(server))
                     client[-1]["server_decode_tokens_per_second"] = server.decode_rates()[-1]
+        burst_body = json.dumps({"model": "burst", "messages": [], "stream": True})
+        for _ in range(3):  # the page's ceiling: a stream as fast as the socket takes it
+            bursts.append(parlance_run(page, "burst/burst", pick=True))
+            burst_client.append(read_stream(burst_port, burst_body))
         browser.close()
     result: dict[str, Any] = {
         "runs": runs,
@@ -182,6 +267,8 @@ def main() -> None:
         / result["client"]["server_decode_tokens_per_second"],
         3,
     )
+    for name, samples in (("burst_parlance", bursts), ("burst_client", burst_client)):
+        result[name] = {key: round(median([s[key] for s in samples]), 2) for key in samples[0]}
     result["first_token_ms_added"] = round(
         result["parlance"]["first_token_ms"] - result["client"]["first_token_ms"], 1
     )

@@ -43,6 +43,12 @@ def remote_section(r: dict[str, Any]) -> list[str]:
         "(Pyodide, the SSE parser, rendering Markdown) takes CPU from the server. Measured "
         f"against the server's own speed in the same run, the client kept {own_c:.3f} of it and "
         f"Parlance {own_p:.3f}: that difference is what the browser path itself costs",
+        f"- the page's ceiling, a burst server sending {r['burst_parlance']['tokens']:,.0f} "
+        f"tokens as fast as the socket takes them: Parlance took "
+        f"{r['burst_parlance']['tokens_per_second']:,.0f} tokens/s (the plain client "
+        f"{r['burst_client']['tokens_per_second']:,.0f}); the events of one read are shown as one "
+        "update, so a page that falls behind catches up in bigger steps instead of slowing the "
+        "stream. The page does not limit a server's throughput; sharing the CPU with it does",
         f"- 1-minute load average {r['load_average'][0]} before and {r['load_average'][1]} "
         "after (2 cores shared with other test runs)",
         "",
