@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from common import ARGS, CHROMIUM, ROOT, serve, write_results
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import CDPSession, Page, expect, sync_playwright
 from suite import median
 
 from tools.llama_server import MODEL_NAME, LlamaServer, llama_server
@@ -185,6 +185,21 @@ def remote_site(server: LlamaServer, burst_port: int) -> Iterator[tuple[str, str
             yield base, model_id
 
 
+_SESSIONS: dict[int, CDPSession] = {}
+
+
+def main_thread_seconds(page: Page) -> dict[str, float]:
+    """The page's main-thread time so far, by kind (Chrome DevTools Protocol's Performance
+    metrics, counted from the first call): what the page's own work costs the CPU per token."""
+    session = _SESSIONS.get(id(page))
+    if session is None:
+        session = _SESSIONS[id(page)] = page.context.new_cdp_session(page)
+        session.send("Performance.enable")
+    found = session.send("Performance.getMetrics")["metrics"]
+    wanted = {"TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration"}
+    return {m["name"]: float(m["value"]) for m in found if m["name"] in wanted}
+
+
 def parlance_run(page: Page, model_id: str, pick: bool = False) -> dict[str, float]:
     """One reply in a new chat on the server's model (or one `pick`ed), as its record says."""
     page.evaluate("location.hash = '#/chat'")
@@ -195,19 +210,29 @@ def parlance_run(page: Page, model_id: str, pick: bool = False) -> dict[str, flo
     expect(status).to_have_attribute("data-model", model_id)
     expect(status).to_have_attribute("data-state", "ready")
     page.get_by_test_id("chat-input").fill(PROMPT)
+    before = main_thread_seconds(page)
     page.get_by_test_id("chat-input").press("Enter")
     reply = page.locator("[data-testid=message][data-role=assistant]").last
     expect(reply).to_have_attribute("data-status", "done")
+    after = main_thread_seconds(page)
     metrics = page.get_by_test_id("metrics")
     details = str(reply.get_by_test_id("message-info").get_attribute("title"))
     tokens = re.search(r"Tokens: (\d+)", details)
     assert tokens is not None, details
     text = reply.get_by_test_id("message-content").inner_text()
+    count = float(tokens.group(1))
+    per_token = {
+        f"main_thread_{name.removesuffix('Duration').lower()}_ms_per_token": (
+            (after[name] - before[name]) * 1000 / count
+        )
+        for name in before
+    }
     return {
-        "tokens": float(tokens.group(1)),
+        "tokens": count,
         "tokens_per_second": float(str(metrics.get_attribute("data-tokens-per-second"))),
         "first_token_ms": float(str(metrics.get_attribute("data-first-token-ms"))),
         "chars": len(text),
+        **per_token,
     }
 
 

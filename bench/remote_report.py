@@ -43,6 +43,13 @@ def remote_section(r: dict[str, Any]) -> list[str]:
         "(Pyodide, the SSE parser, rendering Markdown) takes CPU from the server. Measured "
         f"against the server's own speed in the same run, the client kept {own_c:.3f} of it and "
         f"Parlance {own_p:.3f}: that difference is what the browser path itself costs",
+        f"- the page's main thread worked {p['main_thread_task_ms_per_token']:g} ms per token "
+        f"(script {p['main_thread_script_ms_per_token']:g}, layout "
+        f"{p['main_thread_layout_ms_per_token']:g}, style "
+        f"{p['main_thread_recalcstyle_ms_per_token']:g}; DevTools Performance metrics): at "
+        f"{p['tokens_per_second']:g} tokens/s that is "
+        f"{p['main_thread_task_ms_per_token'] * p['tokens_per_second'] / 10:.0f}% of a core, "
+        "taken from the server on this machine",
         f"- the page's ceiling, a burst server sending {r['burst_parlance']['tokens']:,.0f} "
         f"tokens as fast as the socket takes them: Parlance took "
         f"{r['burst_parlance']['tokens_per_second']:,.0f} tokens/s (the plain client "
