@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from app.core.endpoints import (
     status_reason,
 )
 from app.core.errors import GenerationError, ModelLoadError
-from app.core.openai_api import ReplyStream, StreamError, chat_body, error_message
+from app.core.openai_api import ReplyStream, StreamError, TextPacer, chat_body, error_message
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
 
 from .interop import OwnedProxy, absolute_url, is_nullish, js_value
@@ -43,6 +44,8 @@ PARSER_URL = "vendor/eventsource-parser/index.js"
 # One event past this many characters is not a chat chunk: the stream is refused.
 MAX_EVENT_CHARS = 1_000_000
 _IMPORT = "(url) => import(url)"
+# A fast server's tokens are shown a few at a time, at most this often (TextPacer says why).
+SHOW_EVERY_MS = 50.0
 
 
 class OpenAIEngine:
@@ -166,6 +169,7 @@ class OpenAIEngine:
 
         reader = response.body.getReader()
         decoder = js.TextDecoder.new()
+        pacer = TextPacer(SHOW_EVERY_MS)
         streaming = js_value({"stream": True})
         with OwnedProxy(on_event) as on_event_js, OwnedProxy(on_error) as on_error_js:
             parser = module.createParser(
@@ -185,17 +189,19 @@ class OpenAIEngine:
                     parser.feed(decoder.decode(chunk.value, streaming))
                     if problems:
                         raise StreamError(problems[0])
-                    # The events of one read are shown at once (one update, not one per
-                    # token), and what came before a bad event is still shown.
+                    # The events of one read are shown together, at most SHOW_EVERY_MS
+                    # apart; what came before a bad event is still shown (below).
                     texts: list[str] = []
                     try:
                         for data in events:
                             texts.append(stream.take(data))
                     finally:
                         events.clear()
-                        if text := "".join(texts):
+                        if text := pacer.add("".join(texts), time.monotonic() * 1000):
                             on_text(text)
             finally:
+                if text := pacer.flush():
+                    on_text(text)
                 if stream.done:
                     reader.cancel()
 

@@ -150,3 +150,30 @@ def _count(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
+
+
+class TextPacer:
+    """At most one update of the reply on screen every `interval_ms`: a server that streams
+    faster than that has its tokens shown a few at a time. Each update costs the page work
+    (Markdown, layout) that, on a machine shared with the server, is taken from the server; a
+    slow stream is shown token by token as before (its tokens come further apart)."""
+
+    def __init__(self, interval_ms: float) -> None:
+        self._interval = interval_ms
+        self._pending = ""
+        self._shown_at: float | None = None
+
+    def add(self, text: str, now_ms: float) -> str:
+        """Text to show now ("" to wait for more)."""
+        self._pending += text
+        if not self._pending:
+            return ""
+        if self._shown_at is not None and now_ms - self._shown_at < self._interval:
+            return ""
+        self._shown_at = now_ms
+        return self.flush()
+
+    def flush(self) -> str:
+        """What is still waiting (at the end of the stream, or when it fails)."""
+        pending, self._pending = self._pending, ""
+        return pending

@@ -34,7 +34,14 @@ from app.core.events import (
     ModelStatusChanged,
 )
 from app.core.hub_models import entry_record
-from app.core.openai_api import ReplyStream, StreamError, Usage, chat_body, error_message
+from app.core.openai_api import (
+    ReplyStream,
+    StreamError,
+    TextPacer,
+    Usage,
+    chat_body,
+    error_message,
+)
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, StopSignal
 from app.core.records import reply_info_from, reply_info_record
 from app.core.targets import ModelChoice
@@ -472,3 +479,14 @@ def test_the_picker_and_the_status_say_where_a_server_s_model_runs() -> None:
     assert text.textContent == "Connecting · Big · runs on 127.0.0.1:8080"
     bar.handle(ModelStatusChanged(REMOTE["id"], "failed", reason="the server at x did not answer"))
     assert text.textContent.startswith("Failed · Big · runs on 127.0.0.1:8080: the server at x")
+
+
+def test_a_fast_stream_is_shown_a_few_tokens_at_a_time_and_a_slow_one_token_by_token() -> None:
+    pacer = TextPacer(50)
+    assert pacer.add("Hel", 0) == "Hel"  # the first text at once
+    assert pacer.add("lo", 10) == "" and pacer.add(",", 30) == ""  # fast: gathered
+    assert pacer.add(" w", 55) == "lo, w"
+    assert pacer.add("or", 200) == "or"  # slow: each as it comes
+    assert pacer.add("", 205) == ""
+    assert pacer.add("ld", 215) == ""
+    assert pacer.flush() == "ld" and pacer.flush() == ""  # the end shows what waits
