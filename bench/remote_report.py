@@ -40,9 +40,10 @@ def remote_section(r: dict[str, Any]) -> list[str]:
         f"first token {r['first_token_ms_added']:+g} ms",
         f"- the server decoded at {r['ratio_server_decode']:g}x its speed while the page "
         "streamed, against while the plain client read: on this 2-core machine the page's work "
-        "(Pyodide, the SSE parser, rendering Markdown) takes CPU from the server. Measured "
-        f"against the server's own speed in the same run, the client kept {own_c:.3f} of it and "
-        f"Parlance {own_p:.3f}: that difference is what the browser path itself costs",
+        "(Pyodide, the SSE parser, rendering Markdown, Chromium's own processes) takes CPU "
+        "from the server. Against the server's own decoding speed in the same run, the client "
+        f"saw {own_c:.3f} of it and Parlance {own_p:.3f}: the rest of the gap is the server's "
+        "HTTP and streaming work per token (Python, uvicorn), slowed the same way",
         f"- the page's main thread worked {p['main_thread_task_ms_per_token']:g} ms per token "
         f"(script {p['main_thread_script_ms_per_token']:g}, layout "
         f"{p['main_thread_layout_ms_per_token']:g}, style "
@@ -53,9 +54,10 @@ def remote_section(r: dict[str, Any]) -> list[str]:
         f"- the page's ceiling, a burst server sending {r['burst_parlance']['tokens']:,.0f} "
         f"tokens as fast as the socket takes them: Parlance took "
         f"{r['burst_parlance']['tokens_per_second']:,.0f} tokens/s (the plain client "
-        f"{r['burst_client']['tokens_per_second']:,.0f}); the events of one read are shown as one "
-        "update, so a page that falls behind catches up in bigger steps instead of slowing the "
-        "stream. The page does not limit a server's throughput; sharing the CPU with it does",
+        f"{r['burst_client']['tokens_per_second']:,.0f}): the page shows what arrived at most "
+        "every 50 ms, so a page that falls behind catches up in bigger steps instead of slowing "
+        "the stream. The page does not limit a server's throughput; sharing 2 cores with it "
+        "does, which a server on its own machine (the case this provider is for) does not",
         f"- 1-minute load average {r['load_average'][0]} before and {r['load_average'][1]} "
         "after (2 cores shared with other test runs)",
         "",
