@@ -117,5 +117,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        self.shutdown()
+        if self._thread.is_alive():
+            self.shutdown()
+            self._thread.join()
         self.server_close()

@@ -186,3 +186,10 @@ def test_a_dropped_or_garbled_stream_keeps_the_text_so_far_and_stop_hangs_up(
     assert faulty.hung_up.wait(10), "Stop aborted the request: the server saw it hang up"
     assert chat.content(chat.reply()).startswith("Partial answer more")
     assert json.dumps(faulty.requests).count("Go on and on") == 1
+
+    # The server goes away: its model's lifecycle ends Failed, saying why.
+    faulty.stop()
+    to_chat_with(chat, f"{host}/drop")
+    status = page.get_by_test_id("model-status")
+    expect(status).to_have_attribute("data-state", "failed")
+    expect(status).to_contain_text(f"the server at {host} did not answer")
