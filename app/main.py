@@ -28,6 +28,7 @@ from app.browser.search import IndexedDbSearcher
 from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
 from app.browser.transformers import TransformersJs
+from app.browser.worker_engine import WorkerEngine
 from app.core.catalog import EMPTY_CATALOG, Catalog, Device, ModelEntry, parse_catalog
 from app.core.chat import Chat
 from app.core.errors import CatalogError, StoreError
@@ -36,7 +37,7 @@ from app.core.loader import ModelLoader
 from app.core.markdown import prepare_highlighting
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.models import ModelManager
-from app.core.ports import Store
+from app.core.ports import Engine, Store
 from app.core.routes import NewChat, OpenChat, Page, Redirect, Route, chat_hash, parse_hash
 from app.core.search import Search, Searcher, SearchHit, StoreSearcher
 from app.core.tabs import Broadcast, TurnLocks
@@ -112,9 +113,14 @@ class App:
         # Local model files sit under the catalog's folder; transformers.js wants a path.
         models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
         models_path = url_path(models_dir)
+        # transformers.js in the page serves the model manager (its cache, the hub's answers);
+        # replies come from the engine worker, unless `?engine=page` asks for the page's own.
         transformers = TransformersJs(models_path=models_path, preferred_device=device)
-        engine = TransformersJsEngine(transformers)
-        engine.start_import()
+        engine: Engine = (
+            TransformersJsEngine(transformers)
+            if query_param("engine") == "page"
+            else WorkerEngine(models_path=models_path, preferred_device=device)
+        )
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         availability = BrowserAvailability(
             absolute_url(models_dir),

@@ -51,8 +51,13 @@ async def detect_device(forced: str | None) -> tuple[Device, bool]:
 
 
 class TransformersJsEngine:
-    def __init__(self, transformers: TransformersJs) -> None:
+    def __init__(self, transformers: TransformersJs, *, runs_in: str = "page") -> None:
         self._transformers = transformers
+        self.runs_in = runs_in
+
+    @property
+    def threads(self) -> int:
+        return self._transformers.threads
 
     def start_import(self) -> None:
         """Begin importing transformers.js in the background."""

@@ -86,7 +86,15 @@ class StopSignal:
 
 
 class Engine(Protocol):
-    """A text-generation runtime (transformers.js in the page)."""
+    """A text-generation runtime (transformers.js in the engine worker, or in the page)."""
+
+    @property
+    def runs_in(self) -> str:
+        """Where it runs: "worker" (the engine worker) or "page"."""
+
+    @property
+    def threads(self) -> int:
+        """How many wasm threads it may use."""
 
     async def load(
         self,
