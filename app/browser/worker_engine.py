@@ -195,7 +195,7 @@ class WorkerEngine:
             return
         worker = js.Worker.new(absolute_url(WORKER_URL), js_value({"type": "module"}))
         on_message = OwnedProxy(self._on_message)
-        on_error = OwnedProxy(lambda event: self._worker_died(str(event.message or "")))
+        on_error = OwnedProxy(self._on_error)
         worker.addEventListener("message", on_message.proxy)
         worker.addEventListener("error", on_error.proxy)
         self._worker, self._listeners = worker, [on_message, on_error]
@@ -227,6 +227,11 @@ class WorkerEngine:
         else:
             self._receive(decode_reply(data))
 
+    def _on_error(self, event: Any) -> None:
+        # An ErrorEvent has a message; a module worker that fails to load sends a plain Event.
+        message = getattr(event, "message", None)
+        self._worker_died(message if isinstance(message, str) else "")
+
     def _receive(self, reply: Reply) -> None:
         call = self._calls.get(reply.id)
         if call is None:
@@ -242,7 +247,7 @@ class WorkerEngine:
 
     def _worker_died(self, reason: str) -> None:
         """The worker failed to start or crashed: fail what waits on it, start anew next time."""
-        with_reason = f"the engine stopped ({reason or 'the engine worker failed'})"
+        with_reason = f"the engine stopped ({reason or 'its worker failed to run'})"
         for call in list(self._calls.values()):
             if not call.answer.done():
                 error: ParlanceError = (

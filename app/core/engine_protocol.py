@@ -109,7 +109,7 @@ class Done:
 @dataclass(frozen=True)
 class Failed:
     id: int
-    kind: Literal["load", "generation", "engine"]
+    error: Literal["load", "generation", "engine"]  # which of the app's errors it was
     reason: str
     model: str = ""
     file: str | None = None
@@ -228,7 +228,7 @@ def failure(request_id: int, error: BaseException, model: str = "") -> Failed:
 
 def error_for(failed: Failed, model: str) -> ParlanceError:
     """The app's own error for a worker's `Failed`, as if the engine had raised it here."""
-    if failed.kind == "load":
+    if failed.error == "load":
         return ModelLoadError(failed.model or model, failed.reason, failed.file)
     return GenerationError(failed.model or model, failed.reason)
 
