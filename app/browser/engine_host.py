@@ -129,6 +129,7 @@ class EngineHost:
             self._post(Progress(request.id, step.phase, step.loaded_bytes, step.total_bytes))
 
         loaded = await engine.load(entry, request.dtype, request.device, progress)
+        yield_each_step(loaded)
         self._next_key += 1
         key = f"m{self._next_key}"
         self._models[key] = loaded
@@ -139,6 +140,12 @@ class EngineHost:
         if model is None:
             raise GenerationError(request.model, "the model is no longer loaded in the engine")
         return model
+
+
+def yield_each_step(loaded: LoadedModel) -> None:
+    """Let a Stop reach the model between two decoding steps (app/engine_worker.js says why)."""
+    pipe = getattr(loaded.handle, "_js_obj", loaded.handle)
+    js.parlanceEngine.yieldEachStep(pipe.model)
 
 
 _owner: list[Any] = []  # the message listener's proxy lives as long as the worker

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, Route, expect
 
 from .chat_page import ChatPage
-from .conftest import canned
+from .conftest import CatalogFor, canned
 
 MODEL_A = "tinylm/tiny-chat-a"
 CATALOG = "catalog=models/test-catalog.json"
@@ -56,3 +56,18 @@ def test_a_worker_that_cannot_start_fails_the_load_and_the_next_choice_starts_an
     reply = chat.ask(case["messages"][-1]["content"])
     assert chat.content(reply) == case["answer"]
     expect(reply).to_have_attribute("data-model", MODEL_A)
+
+
+def test_stop_mid_reply_reaches_the_worker_between_two_steps(
+    page: Page, catalog_for: CatalogFor
+) -> None:
+    chat = ChatPage(page).open(f"?device=wasm&catalog={catalog_for(min_new_tokens=1500)}#/chat")
+    chat.send("Tell me a story")
+    expect(chat.reply()).to_have_attribute("data-status", "streaming")
+    expect(chat.reply().get_by_test_id("message-content")).not_to_be_empty()
+    page.get_by_test_id("stop").click()
+    expect(chat.reply()).to_have_attribute("data-status", "stopped")
+    cid = chat.conversation_id()
+    (reply,) = [m for m in chat.stored_messages(cid) if m["role"] == "assistant"]
+    # The worker's own count: it stopped decoding, not just the page listening.
+    assert 0 < reply["metadata"]["tokens"] < 1500
