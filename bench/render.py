@@ -47,12 +47,12 @@ BENCH_FILES = ("__init__.py", "render.html", "render_page.py", "reply_sample.py"
 
 
 def _toml(tree: Path) -> str:
-    """The page's PyScript config: the wheels of `tree`'s pyscript.toml, every module of its
-    app/, and this benchmark's files."""
+    """The page's PyScript config: every vendored wheel (those the app unpacks after start-up,
+    app/browser/wheels.py, too: this page has no idle time to load them in), every module of
+    `tree`'s app/, and this benchmark's files."""
     wheels = [
-        line.replace('"./vendor/', '"../vendor/')
-        for line in (tree / "pyscript.toml").read_text().splitlines()
-        if line.startswith('"./vendor/wheels/')
+        f'"../vendor/wheels/{wheel.name}" = "./*"'
+        for wheel in sorted((ROOT / "vendor/wheels").glob("*.whl"))
     ]
     modules = sorted(p.relative_to(tree).as_posix() for p in (tree / "app").rglob("*.py"))
     lines = ['interpreter = "../vendor/pyodide/pyodide.mjs"', "", "[files]", *wheels]

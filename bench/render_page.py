@@ -20,8 +20,8 @@ import js
 
 from app.browser.dom import Dom
 from app.core.conversations import Message, ReplyInfo
-from app.core.markdown import prepare_highlighting
 from app.core.events import ConversationOpened, MessageAdded, MessageUpdated, StreamingChanged
+from app.core.markdown import prepare_highlighting
 from app.ui.messages import MessageList
 from bench.reply_sample import tokens
 
