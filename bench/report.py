@@ -36,17 +36,15 @@ RENDER_ANALYSIS = """What the figures show:
 - **Work per frame no longer grows.** Before, each frame rendered, highlighted and sanitised the
   whole reply (about 8x more work at token 2,000 than at token 100); now it parses, renders and
   sanitises only the block still being written, and final blocks are left alone.
-- **The longest frame is Pygments' first import**, when the first code block closes (token 153
-  here; before, the same cost fell on the frame where the block's first line named its language):
-  Pygments is imported on first use so that start-up never pays for it. It is one frame of
-  100-300 ms on this machine, once per page. Every later render frame is far shorter
-  (`render_ms_max_after_token_200`).
-- **The 50 ms frame-gap target is not shown met here.** Besides that import, the slowest
-  render frames after token 200 took 30-95 ms and the longest gaps 100-280 ms (wall time, per
-  round), while the machine's load average was 7-12 on its 2 cores (other engineers' browsers
-  and tests): gaps longer than any long task are time the page waited for a core. The median
-  frame is under 2 ms at every length; a run on a quiet machine is needed to judge the worst
-  frame, and the Pygments import would still miss 50 ms unless it moves off the streaming path.
+- **Pygments is imported before the stream**, as the app does when idle after ready
+  (app/main.py): its first import (100-300 ms) is no longer a frame of a reply.
+- **What is left of the frame gaps is waiting for a core, not work.** The Chrome trace of each
+  run gives the main thread's tasks while streaming in CPU time: the longest took about 10-13 ms
+  of CPU (`longest_task_cpu_ms`), while the longest task in wall time took 150-290 ms with 4-6
+  ms of CPU (`longest_task_wall_ms_cpu`): the renderer thread was descheduled, the machine's
+  load average being far above its 2 cores (other engineers' browsers and tests). The 50 ms
+  frame-gap target therefore cannot be shown met on this shared machine; no task of the page
+  needs more than about a quarter of that budget.
 """
 
 FIRST_TOKEN_ANALYSIS = """What changed: the user's message (and, for the first message, the
