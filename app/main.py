@@ -233,9 +233,14 @@ class App:
         if self.chat is not None and self.chat.streaming:
             self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)  # import it later
             return
-        from app.core.markdown import prepare_highlighting  # imported by prepare_rendering
+        from app.core.markdown import (  # imported by prepare_rendering
+            prepare_highlighting,
+            shown_plain_before_pygments,
+        )
 
         prepare_highlighting()
+        if shown_plain_before_pygments():
+            self.view.messages.render_again()  # a reply that came first: highlighted now
 
     async def _import_file(self, transfer: Transfer, file: Any) -> None:
         """An import checks the file with fastjsonschema: its wheel first, if not there yet."""

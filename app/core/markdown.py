@@ -176,6 +176,8 @@ def _formatter() -> Any:
 
 # Whether Pygments can be imported; None: not looked for since start or since its wheel came.
 _pygments_present: bool | None = None
+# Whether a block that names a language was shown plain because Pygments was not there yet.
+_shown_plain = False
 
 
 def _can_highlight() -> bool:
@@ -201,8 +203,18 @@ def highlight_code(code: str, language: str) -> str | None:
     """`code` as HTML spans with Pygments' token classes, or None for an unknown language
     (or while Pygments is not there yet)."""
     if not _can_highlight():
+        global _shown_plain
+        _shown_plain = True
         return None
     return _highlighted(code, language)
+
+
+def shown_plain_before_pygments() -> bool:
+    """Whether a code block was rendered plain for want of Pygments (then forgotten): what was
+    rendered then is worth rendering again once `prepare_highlighting` has run."""
+    global _shown_plain
+    shown, _shown_plain = _shown_plain, False
+    return shown
 
 
 @lru_cache(maxsize=64)
