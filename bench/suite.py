@@ -64,13 +64,15 @@ def median(values: list[float]) -> float:
 
 
 @contextmanager
-def bench_site(model: str) -> Iterator[tuple[str, str]]:
-    """The repository served with a benchmark catalog: `model` forced to NEW_TOKENS greedy."""
+def bench_site(model: str, tree: Path = ROOT) -> Iterator[tuple[str, str]]:
+    """The repository (or `tree`, another commit's files, with this tree's vendor/ and models)
+    served with a benchmark catalog: `model` forced to NEW_TOKENS greedy."""
     with tempfile.TemporaryDirectory(prefix="parlance-bench-") as tmp:
         root = Path(tmp)
-        for entry in ROOT.iterdir():
-            if entry.name not in {".git", "node_modules", ".venv", ".venv-models"}:
+        for entry in tree.iterdir():
+            if entry.name not in {".git", "node_modules", ".venv", ".venv-models", "vendor"}:
                 (root / entry.name).symlink_to(entry)
+        (root / "vendor").symlink_to(ROOT / "vendor")
         catalog_dir = root / "bench-models"
         catalog_dir.mkdir()
         for org in {model.split("/")[0], OTHER_MODEL.split("/")[0]}:

@@ -71,6 +71,7 @@ class Answering:
         stop: StopSignal,
         show: Callable[[Message], None],
         regenerating: bool = False,
+        question_stored: Callable[[], Awaitable[object]] | None = None,
     ) -> Message:
         """Answer `history` (the branch on screen, which ends with the user's message) in
         `conversation`; when `regenerating`, the reply is a new sibling of the replies
@@ -78,6 +79,8 @@ class Answering:
 
         `show` is called with the reply whenever it changes (it was announced with
         MessageAdded first). Raises ParlanceError after storing the reply as an error.
+        `question_stored`, when given, is the user's message still on its way to the store
+        (sending.py): the reply's first write waits for it, and fails with its error.
         """
         placement = self._placement(entry)
         settings = conversation.settings
@@ -108,6 +111,7 @@ class Answering:
             show=show,
             on_gone=stop.stop,
             branch=regenerating,
+            after=question_stored,
         )
         try:
             loaded = await _unless_stopped(self._request(entry), stop)

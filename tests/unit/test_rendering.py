@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core import markdown
 from app.core.conversations import Conversation
 from app.core.markdown import MAX_LANGUAGES, render_markdown
 from app.ui.sidebar import sidebar_markup
@@ -411,3 +412,17 @@ def test_highlighting_can_be_prepared_ahead_of_the_first_code_block() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_code_renders_plain_until_pygments_arrives_and_highlighted_after() -> None:
+    """In the page Pygments' wheel is unpacked after start-up (app/browser/wheels.py): a block
+    rendered before then is plain text, and nothing plain is cached for later blocks."""
+    code = "```python\nx = 1\n```\n"
+    markdown._pygments_present = False  # as in the page before the wheel is there
+    try:
+        before = render_markdown(code)
+        assert "data-language" not in before and "x = 1" in before
+    finally:
+        markdown.prepare_highlighting()  # the app calls it once the wheel is unpacked
+    after = render_markdown(code)
+    assert 'data-language="python"' in after
