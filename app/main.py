@@ -113,7 +113,8 @@ class App:
         models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
         models_path = url_path(models_dir)
         transformers = TransformersJs(models_path=models_path, preferred_device=device)
-        engine = TransformersJsEngine(transformers)
+        # `?kv=0`: every turn re-reads its whole history (benchmarks compare with and without).
+        engine = TransformersJsEngine(transformers, keep_cache=query_param("kv") != "0")
         engine.start_import()
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         availability = BrowserAvailability(
