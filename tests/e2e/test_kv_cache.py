@@ -51,6 +51,7 @@ def test_the_next_turn_goes_on_from_the_cache_and_an_edit_or_regenerate_does_not
     page: Page,
 ) -> None:
     with_cache = conversation(ChatPage(page).open(CHAT))
+    # The canned answers are what the model answers reading the whole history (test_models.py).
     (ada, p1, r1), (name, p2, r2), (hi, p3, r3), (capital, p4, r4), (_, p5, r5) = with_cache
     assert (ada, name) == (canned("tiny-chat-a", "greet-Ada")["answer"], "Your name is Ada.")
     assert (hi, capital) == (
@@ -60,15 +61,40 @@ def test_the_next_turn_goes_on_from_the_cache_and_an_edit_or_regenerate_does_not
     assert r1 == 0, "a new chat has nothing to reuse"
     # The second turn's prompt extends the first turn's, then its reply: all of that is reused.
     assert p1 < r2 < p2
-    # The edit changed the first message: only the template's opening tokens before it agree.
-    assert 0 <= r3 < p1 // 2
+    # The edit changed the first message: only the template's opening tokens before it agree,
+    # and the cache is cropped to them.
+    assert 0 < r3 < p1 // 2
     assert p3 < r4 < p4
     # A regenerate samples (other settings): it starts afresh, with the same prompt.
     assert (p5, r5) == (p4, 0)
 
-    # The same conversation re-reading its history every turn: the same replies and prompts.
+    # Re-reading the history every turn (`?kv=0`): the same replies from the same prompts.
     page.goto("about:blank")
-    without = conversation(ChatPage(page).open(CHAT.replace("?", "?kv=0&")))
-    assert [text for text, _, _ in without[:4]] == [text for text, _, _ in with_cache[:4]]
-    assert [p for _, p, _ in without] == [p1, p2, p3, p4, p5]
-    assert all(reused == 0 for _, _, reused in without)
+    chat = ChatPage(page).open(CHAT.replace("?", "?kv=0&"))
+    again = [chat.ask(text) for text in ("My name is Ada.", "What is my name?")]
+    assert [chat.content(reply) for reply in again] == [ada, name]
+    assert [tokens(reply) for reply in again] == [(p1, 0), (p2, 0)]
+
+
+def test_on_webgpu_the_next_turn_goes_on_from_the_cache_and_an_edit_crops_it(
+    webgpu_page: Page,
+) -> None:
+    chat = ChatPage(webgpu_page).open("?catalog=models/test-catalog.json#/chat")
+    expect(chat.app).to_have_attribute("data-device", "webgpu")
+    first = chat.ask("My name is Ada.")
+    second = chat.ask("What is my name?")
+    assert chat.content(second) == "Your name is Ada."
+    assert tokens(second)[1] > tokens(first)[0], "the second turn went on from the cache"
+    # An edit reuses only the template's opening tokens: the cache (GPU buffers) is cropped.
+    message = chat.messages.first
+    message.get_by_test_id("message-edit").click()
+    message.get_by_test_id("message-edit-input").fill("hi")
+    message.get_by_test_id("message-edit-save").click()
+    expect(chat.messages).to_have_count(2)
+    edited = chat.wait_reply_finished()
+    assert chat.content(edited) == canned("tiny-chat-a", "hi")["answer"]
+    edited_prompt, edited_reused = tokens(edited)
+    assert 0 < edited_reused < tokens(first)[0] // 2
+    capital = chat.ask("What is the capital of France?")
+    assert chat.content(capital) == canned("tiny-chat-a", "context-hi-capital")["answer"]
+    assert tokens(capital)[1] > edited_prompt
