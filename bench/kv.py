@@ -1,6 +1,6 @@
 """The KV cache kept between turns (issue 12, target 4), in the real page with SmolLM2 on wasm.
 
-A chat of eight turns in which each user message is a paragraph of about 150 tokens and each
+A chat of eight turns in which each user message is a paragraph of about 200 tokens and each
 reply exactly REPLY_TOKENS tokens (greedy): by the eighth turn the chat holds more than 1,500
 tokens. The first token of each turn is timed in the page, from the submit to the first reply
 text shown. Chats with the cache kept (the default) and with `?kv=0` (every turn re-reads its
@@ -28,7 +28,7 @@ from common import ARGS, CHROMIUM, ROOT, serve, write_results
 from playwright.sync_api import Browser, Page, sync_playwright
 
 MODEL = "local-build/SmolLM2-135M-Instruct"
-REPLY_TOKENS = 64
+REPLY_TOKENS = 32
 TURNS = 8
 READY = '[data-testid=app][data-ready="true"]'
 ASSISTANT = "[data-testid=message][data-role=assistant]"
@@ -46,7 +46,7 @@ TOPICS = [
 
 
 def user_message(turn: int) -> str:
-    """A paragraph of about 150 tokens, different each turn, ending with a question."""
+    """A paragraph of about 200 tokens, different each turn, ending with a question."""
     topic = TOPICS[turn % len(TOPICS)]
     sentences = [
         f"Here are my notes on {topic}, part {turn + 1}.",
@@ -57,6 +57,9 @@ def user_message(turn: int) -> str:
         "By noon the clouds had lifted and the light on the water was almost silver.",
         "The smell of salt and tar hung over the harbour wall until the evening.",
         "A bell rang from the church on the hill as the tide began to go out again.",
+        "Later a small yacht with a red sail tacked twice across the mouth of the bay.",
+        "The harbour master wrote the names of the boats in a book with a green cover.",
+        "When the lamps were lit, the reflections trembled on the dark water for hours.",
         f"What is the most striking detail in these notes about {topic}?",
     ]
     return " ".join(sentences)
@@ -107,16 +110,21 @@ TIMED_TURN = """(text) => new Promise((resolve) => {
 })"""
 
 
-def chat(browser: Browser, base: str, catalog: str, keep_cache: bool) -> list[dict[str, Any]]:
-    """One chat of TURNS turns in a fresh page; each turn's figures."""
+def open_chat(browser: Browser, base: str, catalog: str, flag: str = "") -> tuple[Any, Page]:
+    """A fresh page with the model loaded, on a new chat."""
     context = browser.new_context()
     page: Page = context.new_page()
     page.set_default_timeout(600_000)
-    flag = "" if keep_cache else "kv=0&"
     page.goto(f"{base}?{flag}device=wasm&catalog={catalog}#/chat")
     page.wait_for_selector(READY)
     page.get_by_test_id("model-select").select_option(MODEL)
     page.wait_for_selector(f'[data-testid=model-status][data-model="{MODEL}"][data-state="ready"]')
+    return context, page
+
+
+def chat(browser: Browser, base: str, catalog: str, keep_cache: bool) -> list[dict[str, Any]]:
+    """One chat of TURNS turns in a fresh page; each turn's figures."""
+    context, page = open_chat(browser, base, catalog, "" if keep_cache else "kv=0&")
     turns = []
     for turn in range(TURNS):
         first_ms = page.evaluate(TIMED_TURN, user_message(turn))
@@ -130,6 +138,9 @@ def chat(browser: Browser, base: str, catalog: str, keep_cache: bool) -> list[di
                 "reply": reply.get_by_test_id("message-content").inner_text().strip(),
             }
         )
+        side = "kept" if keep_cache else "reread"
+        figures = {k: v for k, v in turns[-1].items() if k != "reply"}
+        print(f"{side} turn {turn + 1}: {figures}", flush=True)
     context.close()
     return turns
 
@@ -139,7 +150,8 @@ def run(rounds: int) -> dict[str, Any]:
     load = [round(os.getloadavg()[0], 2)]
     with kv_site() as (base, catalog), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        chat(browser, base, catalog, True)  # warms the HTTP cache and the wasm compile cache
+        context, _ = open_chat(browser, base, catalog)  # warms the HTTP and compile caches
+        context.close()
         for _ in range(rounds):
             chats["kept"].append(chat(browser, base, catalog, True))
             chats["reread"].append(chat(browser, base, catalog, False))

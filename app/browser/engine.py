@@ -5,6 +5,10 @@ ready before the 600 kB bundle is parsed. On wasm, onnxruntime-web runs in its p
 inference happens off the main thread and the page stays responsive while tokens stream,
 without needing cross-origin-isolation headers that a static host may not send. WebGPU work
 runs on the GPU timeline, so it needs no worker.
+
+Replies are generated with the model's own `generate` rather than the text-generation pipeline,
+on the same inputs the pipeline makes, so that the KV cache a turn leaves can be kept and the
+next turn go on from it (kv_cache.py).
 """
 
 from __future__ import annotations
