@@ -116,7 +116,11 @@ class KvSlot:
     async def keep(self, owner: Any, key: CacheKey, sequence: Sequence[int], kv: Any) -> None:
         """Keep the cache a turn left (`sequence`: its prompt and generated ids)."""
         await self.clear()
-        cached = after_turn(key, sequence, int(_helpers().length(kv)))
+        try:
+            length = int(_helpers().length(kv))
+        except JsException:  # a cache without key/value tensors: nothing to go on from
+            length = 0
+        cached = after_turn(key, sequence, length)
         if cached is None:
             await _dispose(kv)
             return
