@@ -121,10 +121,14 @@ class App:
         # transformers.js in the page serves the model manager (its cache, the hub's answers);
         # replies come from the engine worker, unless `?engine=page` asks for the page's own.
         transformers = TransformersJs(models_path=models_path, preferred_device=device)
+        # `?kv=0`: every turn re-reads its whole history (benchmarks compare with and without).
+        keep_cache = query_param("kv") != "0"
         engine: Engine = (
-            TransformersJsEngine(transformers)
+            TransformersJsEngine(transformers, keep_cache=keep_cache)
             if query_param("engine") == "page"
-            else WorkerEngine(models_path=models_path, preferred_device=device)
+            else WorkerEngine(
+                models_path=models_path, preferred_device=device, keep_cache=keep_cache
+            )
         )
         loader = ModelLoader(engine, self.emit, preferred_device=device, has_shader_f16=has_f16)
         availability = BrowserAvailability(

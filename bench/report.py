@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kv_report import kv_section, kv_targets
 from scale_report import scale_section, scale_targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -333,6 +334,9 @@ def write_report() -> None:
     scale = load("scale")
     if scale:
         rows += scale_targets(scale)
+    kv = load("kv")
+    if kv:
+        rows += kv_targets(kv)
     chart(rows, RESULTS / "chart.png")
     t, s, sw, st = r["throughput"], r["startup"], r["switching"], r["storage"]
     lines = [
@@ -447,6 +451,8 @@ def write_report() -> None:
         lines += offline_section(offline)
     if scale:
         lines += scale_section(scale)
+    if kv:
+        lines += kv_section(kv)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md and bench/results/chart.png")
 

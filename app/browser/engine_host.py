@@ -119,7 +119,9 @@ class EngineHost:
             urls=(request.transformers_url, dict(request.ort_files)),
             threads=request.threads,
         )
-        self._engine = TransformersJsEngine(transformers, runs_in="worker")
+        self._engine = TransformersJsEngine(
+            transformers, keep_cache=request.keep_cache, runs_in="worker"
+        )
         self._engine.start_import()
 
     async def _load(self, engine: TransformersJsEngine, request: Load) -> Any:

@@ -108,9 +108,12 @@ class _Call:
 class WorkerEngine:
     """The Engine port, answered by the engine worker."""
 
-    def __init__(self, *, models_path: str, preferred_device: Device) -> None:
+    def __init__(
+        self, *, models_path: str, preferred_device: Device, keep_cache: bool = True
+    ) -> None:
         self._models_path = models_path
         self._device = preferred_device
+        self._keep_cache = keep_cache
         self._worker: Any = None
         self._listeners: list[OwnedProxy] = []
         self._calls: dict[int, _Call] = {}
@@ -217,6 +220,7 @@ class WorkerEngine:
                 self._models_path,
                 self._device,
                 self.threads,
+                self._keep_cache,
             )
         )
 

@@ -208,6 +208,8 @@ class Answering:
             duration_ms=round(response_ms, 1),
             first_token_ms=round(first_text_at - started, 1),
             left_out=prompt.left_out,
+            prompt_tokens=stats.prompt_tokens,
+            reused_tokens=stats.reused_tokens if stats.prompt_tokens is not None else None,
             settings=prompt.settings,
         )
         status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"

@@ -33,6 +33,7 @@ class Configure:
     models_path: str
     device: Device
     threads: int
+    keep_cache: bool = True  # keep the KV cache between turns (`?kv=0` turns it off)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ class ChatTurn:
 class GenerationStats:
     tokens: int
     stopped: bool
+    # The prompt's length in tokens, and how many of them came from the KV cache the previous
+    # turn left instead of being read again (None: the engine does not say).
+    prompt_tokens: int | None = None
+    reused_tokens: int = 0
 
 
 class StopSignal:

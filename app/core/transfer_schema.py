@@ -57,6 +57,8 @@ METADATA: dict[str, Any] = {
         "durationMs": _AMOUNT,
         "firstTokenMs": _AMOUNT,
         "leftOut": _COUNT,
+        "promptTokens": _COUNT,
+        "reusedTokens": _COUNT,
         "error": {"type": "string"},
         "settings": SETTINGS,
     },

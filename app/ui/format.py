@@ -85,6 +85,13 @@ def reply_details(message: Message) -> str:
         details.append(f"Speed: {info.tokens_per_second:.2f} tokens/s")
     if info.first_token_ms is not None:
         details.append(f"First token: {info.first_token_ms:.0f} ms")
+    if info.prompt_tokens is not None:
+        reused = info.reused_tokens or 0
+        details.append(
+            f"Prompt: {info.prompt_tokens} tokens, {reused} of them kept from the previous turn"
+            if reused
+            else f"Prompt: {info.prompt_tokens} tokens"
+        )
     if info.duration_ms is not None:
         details.append(f"Duration: {info.duration_ms:.0f} ms")
     if info.settings is not None:

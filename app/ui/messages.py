@@ -294,6 +294,9 @@ class MessageList:
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
+            prompt, reused = message.info.prompt_tokens, message.info.reused_tokens
+            element.setAttribute("data-prompt-tokens", "" if prompt is None else str(prompt))
+            element.setAttribute("data-reused-tokens", "" if reused is None else str(reused))
             info = element.querySelector(".message-info")
             info.querySelector(".reply-line").textContent = describe_reply(message, self._labels)
             info.setAttribute("title", reply_details(message))

@@ -35,7 +35,7 @@ from app.core.errors import GenerationError, LoadCanceled, ModelLoadError
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel
 
 REQUESTS = [
-    Configure(1, "http://x/t.js", {"mjs": "http://x/o.mjs"}, "/models/", "wasm", 2),
+    Configure(1, "http://x/t.js", {"mjs": "http://x/o.mjs"}, "/models/", "wasm", 2, False),
     Load(2, "tiny/a", "local", "q8", "wasm"),
     WarmUp(3, "m1"),
     Generate(

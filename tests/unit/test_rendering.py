@@ -202,12 +202,14 @@ def test_sidebar_markup_escapes_titles_and_ids_and_marks_the_open_chat() -> None
 
 
 def test_the_line_under_a_reply_says_in_plain_words_which_model_how_and_how_fast() -> None:
+    from dataclasses import replace
+
     from app.core.conversations import Message, ReplyInfo
     from app.ui.format import describe_reply, reply_details
 
     info = ReplyInfo(
         model="tinylm/a", dtype="q8", device="wasm", tokens=12, tokens_per_second=15.6,
-        duration_ms=1234.0, first_token_ms=210.0,
+        duration_ms=1234.0, first_token_ms=210.0, prompt_tokens=1500, reused_tokens=1420,
     )  # fmt: skip
     done = Message("m", "c", "assistant", "hi", 1, "done", info)
     assert describe_reply(done, {"tinylm/a": "Tiny A"}) == "Tiny A · 8-bit · CPU · 16 tok/s · 1.2 s"
@@ -217,8 +219,12 @@ def test_the_line_under_a_reply_says_in_plain_words_which_model_how_and_how_fast
         "Tokens: 12",
         "Speed: 15.60 tokens/s",
         "First token: 210 ms",
+        "Prompt: 1500 tokens, 1420 of them kept from the previous turn",
         "Duration: 1234 ms",
     ]
+    fresh = replace(info, reused_tokens=0)
+    details = reply_details(Message("m", "c", "assistant", "hi", 1, "done", fresh))
+    assert "Prompt: 1500 tokens" in details.splitlines()
     streaming = Message("m", "c", "assistant", "hi", 1, "streaming", ReplyInfo(model="x/y"))
     assert describe_reply(streaming, {}) == "x/y"
     trimmed = Message("m", "c", "assistant", "hi", 1, "done", ReplyInfo(model="x/y", left_out=1))
