@@ -34,14 +34,14 @@ const RUNTIME_MAX_BYTES = 1024 * 1024;
 const NEVER_CACHED = /\.onnx(_data)?$/;
 const PARALLEL_FETCHES = 4;
 
-// SWITCH: cross-origin isolation, OFF. When true, every page and worker response this worker
+// SWITCH: cross-origin isolation, ON. When true, every page and worker response this worker
 // serves carries COOP `same-origin` and COEP `require-corp`, which makes the page
 // `crossOriginIsolated` (SharedArrayBuffer, multi-threaded wasm for onnxruntime-web) on any
-// static host, with no server headers. Off until the work that uses threads turns it on and
-// tests it: under COEP every cross-origin subresource must be CORS or CORP (the hub's downloads
-// are CORS fetches, which pass), and the first, uncontrolled visit is not isolated until a
-// reload. `require-corp` rather than `credentialless`: it is the one every engine supports.
-const CROSS_ORIGIN_ISOLATION = false;
+// static host, with no server headers (app/browser/worker_engine.py then gives onnxruntime one
+// thread per core). Under COEP every cross-origin subresource must be CORS or CORP (the hub's
+// downloads are CORS fetches, which pass), and the first, uncontrolled visit is not isolated
+// until the next load: it runs on one thread meanwhile. `require-corp` rather than `credentialless`: it is the one every engine supports.
+const CROSS_ORIGIN_ISOLATION = true;
 
 function isolated(response, request) {
   const document = request.mode === "navigate" || request.destination === "document";

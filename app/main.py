@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-import uuid
 from typing import Any
 
 from app.browser.availability import BrowserAvailability
@@ -29,6 +29,8 @@ from app.browser.search import IndexedDbSearcher
 from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
 from app.browser.transformers import TransformersJs
+from app.browser.wheels import LaterWheels
+from app.browser.worker_engine import WorkerEngine
 from app.core.catalog import EMPTY_CATALOG, Catalog, Device, ModelEntry, parse_catalog
 from app.core.chat import Chat
 from app.core.endpoints import EndpointKeys
@@ -36,21 +38,22 @@ from app.core.engine_router import EngineRouter
 from app.core.errors import CatalogError, StoreError
 from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
-from app.core.markdown import prepare_highlighting
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
 from app.core.models import ModelManager
-from app.core.ports import Store
+from app.core.ports import Engine, Store
 from app.core.routes import NewChat, OpenChat, Page, Redirect, Route, chat_hash, parse_hash
 from app.core.search import Search, Searcher, SearchHit, StoreSearcher
 from app.core.tabs import Broadcast, TurnLocks
 from app.core.targets import ModelChoice
 from app.core.transferring import Transfer
 from app.ui.intents import Intents
+from app.ui.markdown_view import prepare_rendering
 from app.ui.update_banner import UpdateBanner
 from app.ui.view import ChatView
 
 DEFAULT_CATALOG = "models/catalog.json"
-# How long after ready the page imports what it will need later (Pygments), when idle.
+# How long after ready the page loads and imports what it will need later (Pygments'
+# and fastjsonschema's wheels, app/browser/wheels.py; Pygments itself), when idle.
 IDLE_WARM_UP_MS = 1500
 
 
@@ -64,7 +67,9 @@ class BrowserClock:
 
 class RandomIds:
     def new_id(self) -> str:
-        return uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, as uuid4().hex gave, without compiling the uuid
+        # module at start-up (Pyodide's standard library ships as source).
+        return os.urandom(16).hex()
 
 
 class App:
@@ -81,6 +86,7 @@ class App:
         self.search: Search | None = None
         self.transfer: Transfer | None = None
         self.models: ModelManager | None = None
+        self.wheels = LaterWheels()
         self._route_lock = asyncio.Lock()
         # A search result being opened: the route to its conversation opens it at the message
         # (the hash stays #/chat/<id>; the message is the router's to remember, not the URL's).
@@ -115,9 +121,18 @@ class App:
         # Local model files sit under the catalog's folder; transformers.js wants a path.
         models_dir = self.catalog_url.rsplit("/", 1)[0] + "/" if "/" in self.catalog_url else "./"
         models_path = url_path(models_dir)
+        # transformers.js in the page serves the model manager (its cache, the hub's answers);
+        # replies come from the engine worker, unless `?engine=page` asks for the page's own.
         transformers = TransformersJs(models_path=models_path, preferred_device=device)
-        local_engine = TransformersJsEngine(transformers)
-        local_engine.start_import()
+        # `?kv=0`: every turn re-reads its whole history (benchmarks compare with and without).
+        keep_cache = query_param("kv") != "0"
+        local_engine: Engine = (
+            TransformersJsEngine(transformers, keep_cache=keep_cache)
+            if query_param("engine") == "page"
+            else WorkerEngine(
+                models_path=models_path, preferred_device=device, keep_cache=keep_cache
+            )
+        )
         # Models of OpenAI-compatible servers beside the in-browser engine: one Engine for core,
         # routed by the entry's source (app/core/engine_router.py). Keys stay on this device.
         keys = EndpointKeys()
@@ -204,7 +219,7 @@ class App:
                 open_search_result=self._open_hit,
                 export_chat=self._export_chat,
                 export_all=lambda: self.spawn(transfer.export_all()),
-                import_file=lambda file: self.spawn(transfer.import_file(file)),
+                import_file=lambda file: self.spawn(self._import_file(transfer, file)),
                 open_settings=lambda: self.spawn(chat.show_settings()),
                 save_settings=lambda scope, raw: self.spawn(chat.save_settings(scope, raw)),
                 download_model=lambda model_id: self.spawn(models.download(model_id)),
@@ -225,12 +240,33 @@ class App:
         self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)
 
     def _prepare_highlighting(self) -> None:
-        """Pygments imported while nothing streams, so a reply's first code block does not
-        stall a frame (app/core/markdown.py); put off while a reply streams."""
+        """The later wheels unpacked and Pygments imported while nothing streams, so a reply's
+        first code block does not stall a frame (app/core/markdown.py); put off while a reply
+        streams."""
         if self.chat is not None and self.chat.streaming:
             self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)
             return
+        self.spawn(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        prepare_rendering()  # markdown-it, if no message has needed it yet
+        await self.wheels.ready()
+        if self.chat is not None and self.chat.streaming:
+            self.dom.later(IDLE_WARM_UP_MS, self._prepare_highlighting)  # import it later
+            return
+        from app.core.markdown import (  # imported by prepare_rendering
+            prepare_highlighting,
+            shown_plain_before_pygments,
+        )
+
         prepare_highlighting()
+        if shown_plain_before_pygments():
+            self.view.messages.render_again()  # a reply that came first: highlighted now
+
+    async def _import_file(self, transfer: Transfer, file: Any) -> None:
+        """An import checks the file with fastjsonschema: its wheel first, if not there yet."""
+        await self.wheels.ready()
+        await transfer.import_file(file)
 
     async def _open_store(self) -> tuple[Store, bool]:
         """IndexedDB, or (saying so) a store in memory when the browser will not give one."""

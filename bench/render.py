@@ -10,7 +10,11 @@ medians over rounds:
   "at token 2,000"), and their ratio (target <= 1.5);
 - the longest gap between two animation frames while streaming (target <= 50 ms), and the
   longest main-thread task (PerformanceObserver, over 50 ms);
-- the frame that shows the finished reply.
+- the frame that shows the finished reply;
+- from a Chrome trace of the same run, the main thread's longest task while streaming in CPU
+  time (the thread's own time, `tdur`) beside its wall time: on a machine whose cores other
+  work holds, a task can take 10 ms of CPU and 150 ms of wall time, so a frame gap longer than
+  any task's CPU time is time the page waited for a core, not work it did.
 
 With `--before <git ref>` the same page runs against that commit's app/ too (its tree from `git
 archive`), alternating before and after in one run: the figures before and after the change.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
+import json
 import os
 import statistics
 import subprocess
@@ -42,12 +47,12 @@ BENCH_FILES = ("__init__.py", "render.html", "render_page.py", "reply_sample.py"
 
 
 def _toml(tree: Path) -> str:
-    """The page's PyScript config: the wheels of `tree`'s pyscript.toml, every module of its
-    app/, and this benchmark's files."""
+    """The page's PyScript config: every vendored wheel (those the app unpacks after start-up,
+    app/browser/wheels.py, too: this page has no idle time to load them in), every module of
+    `tree`'s app/, and this benchmark's files."""
     wheels = [
-        line.replace('"./vendor/', '"../vendor/')
-        for line in (tree / "pyscript.toml").read_text().splitlines()
-        if line.startswith('"./vendor/wheels/')
+        f'"../vendor/wheels/{wheel.name}" = "./*"'
+        for wheel in sorted((ROOT / "vendor/wheels").glob("*.whl"))
     ]
     modules = sorted(p.relative_to(tree).as_posix() for p in (tree / "app").rglob("*.py"))
     lines = ['interpreter = "../vendor/pyodide/pyodide.mjs"', "", "[files]", *wheels]
@@ -81,11 +86,46 @@ def git_tree(ref: str) -> Iterator[Path]:
         yield Path(tmp)
 
 
+TRACE_CATEGORIES = ["disabled-by-default-devtools.timeline", "blink.user_timing"]
+
+
+def stream_tasks_cpu(trace: bytes) -> dict[str, float]:
+    """The renderer main thread's tasks between the page's stream marks, from a Chrome trace:
+    the longest in CPU time and the longest in wall time (each with the other's figure)."""
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    mains = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"
+    }
+    marks = {e["name"]: e["ts"] for e in events if e.get("name", "").startswith("render:stream-")}
+    start, end = marks["render:stream-start"], marks["render:stream-end"]
+    tasks = [
+        e
+        for e in events
+        if e.get("name") == "RunTask"
+        and e.get("ph") == "X"
+        and (e["pid"], e["tid"]) in mains
+        and start <= e["ts"] <= end
+    ]
+    by_cpu = max(tasks, key=lambda e: e.get("tdur", 0))
+    by_wall = max(tasks, key=lambda e: e["dur"])
+    return {
+        "longest_task_cpu_ms": by_cpu.get("tdur", 0) / 1000,
+        "longest_task_cpu_ms_wall": by_cpu["dur"] / 1000,
+        "longest_task_wall_ms": by_wall["dur"] / 1000,
+        "longest_task_wall_ms_cpu": by_wall.get("tdur", 0) / 1000,
+    }
+
+
 def one_run(browser: Browser, base: str) -> dict[str, Any]:
     page = browser.new_page()
     page.set_default_timeout(300_000)
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     page.goto(f"{base}bench/render.html")
     page.wait_for_selector("body[data-results]", state="attached")
+    cpu = stream_tasks_cpu(browser.stop_tracing())
     page_results: dict[str, Any] = page.evaluate("JSON.parse(document.body.dataset.results)")
     frames = page.evaluate("window.__frames")
     longtasks = page.evaluate("window.__longtasks")
@@ -113,6 +153,7 @@ def one_run(browser: Browser, base: str) -> dict[str, Any]:
             (b - a for a, b in itertools.pairwise(streamed) if a >= after_200), default=0.0
         ),
         "longest_task_ms": max((d for s, d in longtasks if start <= s <= end), default=0.0),
+        **cpu,
         "frames_rendered": float(len(renders)),
         "code_blocks": float(page_results["code_blocks"]),
     }

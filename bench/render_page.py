@@ -12,6 +12,7 @@ Results go to `<body data-results>` as JSON.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ import js
 from app.browser.dom import Dom
 from app.core.conversations import Message, ReplyInfo
 from app.core.events import ConversationOpened, MessageAdded, MessageUpdated, StreamingChanged
+from app.core.markdown import prepare_highlighting
 from app.ui.messages import MessageList
 from bench.reply_sample import tokens
 
@@ -45,9 +47,26 @@ async def run() -> None:
         frames.append((shown[0], js.performance.now() - start))
 
     messages._flush = timed_flush  # type: ignore[method-assign]
+    # Python's cycle collector runs on the main thread too: each pass, timed, with its
+    # generation (a long one is a frame the page cannot paint).
+    collections: list[tuple[float, float, int]] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = js.performance.now()
+        else:
+            now = js.performance.now()
+            collections.append((gc_started[0], now - gc_started[0], info["generation"]))
+
+    gc.callbacks.append(on_gc)
     every = tokens()
+    # As the app does when idle after start-up (app/main.py): Pygments is imported before any
+    # reply streams, so its first import is not a frame of this stream.
+    prepare_highlighting()
     await asyncio.sleep(0.5)  # start-up settles
     started = js.performance.now()
+    js.performance.mark("render:stream-start")  # in the trace too (bench/render.py)
     text = ""
     token_200_ms = 0.0
     for count, token in enumerate(every, 1):
@@ -59,6 +78,7 @@ async def run() -> None:
         await asyncio.sleep(TOKEN_MS / 1000)
     await asyncio.sleep(0.1)  # the last token's frame
     ended = js.performance.now()
+    js.performance.mark("render:stream-end")
     shown[0] = -1  # the frame that shows the reply as finished
     messages.handle(MessageUpdated(replace(reply, content=text, status="done")))
     messages.handle(StreamingChanged(False, True))
@@ -71,9 +91,11 @@ async def run() -> None:
         "stream_end_ms": ended,
         "token_200_ms": token_200_ms,
         "frames": frames,
+        "collections": collections,
         "code_blocks": int(listing.querySelectorAll("pre[data-language]").length),
         "tables": int(listing.querySelectorAll("table").length),
     }
+    gc.callbacks.remove(on_gc)
     js.document.body.dataset.results = json.dumps(results)
 
 

@@ -64,13 +64,15 @@ def median(values: list[float]) -> float:
 
 
 @contextmanager
-def bench_site(model: str) -> Iterator[tuple[str, str]]:
-    """The repository served with a benchmark catalog: `model` forced to NEW_TOKENS greedy."""
+def bench_site(model: str, tree: Path = ROOT) -> Iterator[tuple[str, str]]:
+    """The repository (or `tree`, another commit's files, with this tree's vendor/ and models)
+    served with a benchmark catalog: `model` forced to NEW_TOKENS greedy."""
     with tempfile.TemporaryDirectory(prefix="parlance-bench-") as tmp:
         root = Path(tmp)
-        for entry in ROOT.iterdir():
-            if entry.name not in {".git", "node_modules", ".venv", ".venv-models"}:
+        for entry in tree.iterdir():
+            if entry.name not in {".git", "node_modules", ".venv", ".venv-models", "vendor"}:
                 (root / entry.name).symlink_to(entry)
+        (root / "vendor").symlink_to(ROOT / "vendor")
         catalog_dir = root / "bench-models"
         catalog_dir.mkdir()
         for org in {model.split("/")[0], OTHER_MODEL.split("/")[0]}:
@@ -181,24 +183,29 @@ def baseline_turn(page: Page) -> dict[str, float]:
 
 def throughput(browser: Browser, base: str, catalog: str, model: str, runs: int) -> dict[str, Any]:
     context = browser.new_context(base_url=base, service_workers="block")
-    parlance = new_page(context)
-    parlance.goto(f"?device=wasm&catalog={catalog}#/chat")
-    parlance.wait_for_selector(READY)
-    # The baseline with transformers.js's defaults (inference on the main thread), and the
-    # same page with onnxruntime's proxy worker, as Parlance runs it on wasm.
+    # Parlance as served (cross-origin isolated: the engine worker with one wasm thread per
+    # core), and the same page not isolated (`isolation=off`: the engine worker on one thread).
+    parlances = {}
+    for name, query in (("parlance", ""), ("parlance_1thread", "&isolation=off")):
+        parlances[name] = new_page(context)
+        parlances[name].goto(f"?device=wasm&catalog={catalog}{query}#/chat")
+        parlances[name].wait_for_selector(READY)
+    # The baseline with transformers.js's defaults (inference on the main thread) on one
+    # thread; the same page with onnxruntime's proxy worker; and on two threads.
     baselines = {}
-    for name, proxy in (("baseline", ""), ("baseline_proxy", "&proxy=1")):
+    for name, query in (
+        ("baseline", ""),
+        ("baseline_proxy", "&proxy=1"),
+        ("baseline_2threads", "&threads=2"),
+    ):
         baselines[name] = new_page(context)
-        baselines[name].goto(f"bench/baseline/index.html?model={model}&dtype=q8{proxy}")
+        baselines[name].goto(f"bench/baseline/index.html?model={model}&dtype=q8{query}")
         baselines[name].wait_for_selector("body[data-ready=true]")
-    samples: dict[str, list[dict[str, float]]] = {
-        "parlance": [],
-        "baseline": [],
-        "baseline_proxy": [],
-    }
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in [*parlances, *baselines]}
     for _ in range(runs):  # alternate A and B in the same run
-        parlance.bring_to_front()
-        samples["parlance"].append(parlance_turn(parlance, model))
+        for name, page in parlances.items():
+            page.bring_to_front()
+            samples[name].append(parlance_turn(page, model))
         for name, page in baselines.items():
             page.bring_to_front()
             samples[name].append(baseline_turn(page))
@@ -215,6 +222,16 @@ def throughput(browser: Browser, base: str, catalog: str, model: str, runs: int)
         p["tokens_per_second"] / bp["tokens_per_second"], 3
     )
     result["ratio_first_token_vs_proxy"] = round(p["first_token_ms"] / bp["first_token_ms"], 3)
+    # Threads: Parlance as served against its own one-thread run, and the two-thread baseline.
+    p1, b2 = result["parlance_1thread"], result["baseline_2threads"]
+    result["threads_speedup"] = round(p["tokens_per_second"] / p1["tokens_per_second"], 3)
+    result["ratio_tokens_per_second_1thread"] = round(
+        p1["tokens_per_second"] / b["tokens_per_second"], 3
+    )
+    result["ratio_tokens_per_second_vs_2threads"] = round(
+        p["tokens_per_second"] / b2["tokens_per_second"], 3
+    )
+    result["ratio_first_token_vs_2threads"] = round(p["first_token_ms"] / b2["first_token_ms"], 3)
     return result
 
 

@@ -18,6 +18,12 @@ uses) precache.json is rebuilt from the files on disk when it is asked for, so a
 edited while the server runs is a new version, which the page then offers as an update, instead
 of the service worker serving the version cached before the edit.
 
+It makes the site cross-origin isolated (COOP `same-origin`, COEP `require-corp` on every
+response), as a static host does through the app's service worker (sw.js): the page then has
+SharedArrayBuffer, and onnxruntime-web runs wasm on several threads. A page asked for with
+`?isolation=off` gets no such headers, to see the one-thread fallback; so does every page of a
+server made with `isolation=False` (the service worker's own isolation is tested that way).
+
 Usage: python3 tools/serve.py [--port 8000] [--root DIR] [--fresh-precache]
 """
 
@@ -91,6 +97,7 @@ def header_policy(page: Path) -> str | None:
 class Handler(http.server.SimpleHTTPRequestHandler):
     app_page: Path = ROOT / "index.html"
     fresh_precache = False
+    isolation = True
 
     def send_head(self) -> Any:
         if self.fresh_precache and self.path.split("?", 1)[0].endswith("/" + PRECACHE_URL):
@@ -104,6 +111,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
+        if self.isolation and "isolation=off" not in self.path.partition("?")[2]:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         if self._serves_app_page():
             policy = header_policy(self.app_page)
             if policy:
@@ -126,10 +136,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(
-    root: Path, port: int, quiet: bool = False, fresh_precache: bool = False
+    root: Path,
+    port: int,
+    quiet: bool = False,
+    fresh_precache: bool = False,
+    isolation: bool = True,
 ) -> http.server.ThreadingHTTPServer:
     # A subclass per server, so two servers with different roots never share an app page.
-    fields = {"app_page": root / "index.html", "fresh_precache": fresh_precache}
+    fields = {
+        "app_page": root / "index.html",
+        "fresh_precache": fresh_precache,
+        "isolation": isolation,
+    }
     serving = type("AppHandler", (Handler,), fields)
     handler = functools.partial(serving, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)

@@ -5,6 +5,10 @@ ready before the 600 kB bundle is parsed. On wasm, onnxruntime-web runs in its p
 inference happens off the main thread and the page stays responsive while tokens stream,
 without needing cross-origin-isolation headers that a static host may not send. WebGPU work
 runs on the GPU timeline, so it needs no worker.
+
+Replies are generated with the model's own `generate` rather than the text-generation pipeline,
+on the same inputs the pipeline makes, so that the KV cache a turn leaves can be kept and the
+next turn go on from it (kv_cache.py).
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ from pyodide.ffi import JsException
 
 from app.core.catalog import Device, ModelEntry
 from app.core.errors import GenerationError, ModelLoadError
+from app.core.kv_reuse import cache_key
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
 
 from .interop import OwnedProxy, error_message, failing_file, is_nullish, js_value, py_value
+from .kv_cache import KvSlot, token_ids
+from .kv_cache import drop as drop_cache
 from .sampling import nucleus_options
 from .transformers import TransformersJs
 
 WARM_UP_TURNS = [ChatTurn("user", "hi")]
+# What the text-generation pipeline adds under the caller's options (its
+# `_default_generation_config`): calling `generate` ourselves must not change replies.
+PIPELINE_DEFAULTS = {"max_new_tokens": 256}
 # What fetch() rejects with when the network is down, by browser engine.
 NETWORK_FAILURES = frozenset(
     {"Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed"}
@@ -51,8 +61,22 @@ async def detect_device(forced: str | None) -> tuple[Device, bool]:
 
 
 class TransformersJsEngine:
-    def __init__(self, transformers: TransformersJs) -> None:
+    """The Engine port on transformers.js. A reply goes on from the KV cache the previous turn
+    left when its prompt extends that turn's (kv_cache.py, app/core/kv_reuse.py), unless
+    `keep_cache` is False (`?kv=0`: every turn re-reads its whole prompt, as benchmarks compare).
+    """
+
+    def __init__(
+        self, transformers: TransformersJs, *, keep_cache: bool = True, runs_in: str = "page"
+    ) -> None:
         self._transformers = transformers
+        self._keeps_cache = keep_cache
+        self._kv = KvSlot()
+        self.runs_in = runs_in
+
+    @property
+    def threads(self) -> int:
+        return self._transformers.threads
 
     def start_import(self) -> None:
         """Begin importing transformers.js in the background."""
@@ -106,7 +130,8 @@ class TransformersJsEngine:
         )
 
     async def warm_up(self, model: LoadedModel) -> None:
-        """One token through the whole graph: kernels compile before the user waits."""
+        """One token through the whole graph: kernels compile before the user waits. (It
+        neither uses nor keeps a cache.)"""
         try:
             await self._run(
                 model, WARM_UP_TURNS, {"max_new_tokens": 1, "do_sample": False}, None, None
@@ -125,7 +150,7 @@ class TransformersJsEngine:
         if stop.stopped:  # stopped before it began: nothing to run
             return GenerationStats(tokens=0, stopped=True)
         try:
-            return await self._run(model, turns, options, on_text, stop)
+            return await self._run(model, turns, options, on_text, stop, reuse=True)
         except JsException as exc:
             raise GenerationError(model.id, error_message(exc)) from exc
 
@@ -140,6 +165,7 @@ class TransformersJsEngine:
             ) from exc
 
     async def dispose(self, model: LoadedModel) -> None:
+        await self._kv.clear(model.handle)  # its GPU buffers too, before the session goes
         # A session that is already gone has nothing left to free.
         with contextlib.suppress(JsException):
             await model.handle.dispose()
@@ -153,9 +179,19 @@ class TransformersJsEngine:
         options: Mapping[str, Any],
         on_text: Callable[[str], None] | None,
         stop: StopSignal | None,
+        *,
+        reuse: bool = False,
     ) -> GenerationStats:
+        """Generate a reply to `turns`; when `reuse`, go on from the cache the last turn left
+        (kv_cache.py) and keep the one this turn leaves."""
         raw = (await self._transformers.module()).js_obj
         pipe = model.handle
+        tokenizer = pipe.tokenizer._js_obj
+        inputs = _chat_inputs(tokenizer, turns)
+        reuse = reuse and self._keeps_cache
+        key = cache_key(model.id, model.dtype, model.device, options)
+        prompt = token_ids(inputs.input_ids) if reuse else []
+        lease = await self._kv.take(pipe, key, prompt) if reuse else None
         tokens = 0
 
         def count(_ids: Any) -> None:
@@ -171,7 +207,7 @@ class TransformersJsEngine:
             # TextStreamer is `class X extends Y`, which transformers-js-py does not construct:
             # build it on the raw JS class with a real JS options object.
             streamer = raw.TextStreamer.new(
-                pipe.tokenizer._js_obj,
+                tokenizer,
                 js_value(
                     {
                         "skip_prompt": True,
@@ -181,20 +217,50 @@ class TransformersJsEngine:
                     }
                 ),
             )
-            messages = [{"role": t.role, "content": t.content} for t in turns]
-            kwargs = {
+            kwargs: dict[str, Any] = {
+                **PIPELINE_DEFAULTS,
                 **options,
                 **nucleus_options(options),  # top_p, which transformers.js does not apply
+                "input_ids": inputs.input_ids,
+                "attention_mask": inputs.attention_mask,
                 "streamer": streamer,
                 "stopping_criteria": criteria,
             }
+            if reuse:
+                kwargs["return_dict_in_generate"] = True  # hands back the cache it grew
+                if lease is not None and lease.kv is not None:
+                    kwargs["past_key_values"] = lease.kv
             # Stop pressed at any point of the call (even before its first step) interrupts it.
             unsubscribe = stop.on_stop(lambda: criteria.interrupt()) if stop else lambda: None
             try:
-                await pipe(messages, kwargs)
+                result = await pipe._js_obj.model.generate(js_value(kwargs))
+            except BaseException:
+                if lease is not None and lease.kv is not None:
+                    await drop_cache(lease.kv)  # updated in place halfway: of no use
+                raise
             finally:
                 unsubscribe()
-        return GenerationStats(tokens=tokens, stopped=stop is not None and stop.stopped)
+        if reuse:
+            await self._kv.keep(pipe, key, token_ids(result.sequences), result.past_key_values)
+        return GenerationStats(
+            tokens=tokens,
+            stopped=stop is not None and stop.stopped,
+            prompt_tokens=int(inputs.input_ids.dims[1]),
+            reused_tokens=lease.plan.reuse if lease is not None else 0,
+        )
+
+
+def _chat_inputs(tokenizer: Any, turns: Sequence[ChatTurn]) -> Any:
+    """`input_ids` and `attention_mask` of `turns` as the text-generation pipeline makes them
+    (src/pipelines/text-generation.js): the chat template with the generation prompt, then the
+    tokenizer without special tokens (the template has them), truncated as it truncates."""
+    messages = [{"role": t.role, "content": t.content} for t in turns]
+    text = tokenizer.apply_chat_template(
+        js_value(messages), js_value({"tokenize": False, "add_generation_prompt": True})
+    )
+    return tokenizer._call(
+        text, js_value({"add_special_tokens": False, "padding": True, "truncation": True})
+    )
 
 
 def _context(pipe: Any) -> int | None:

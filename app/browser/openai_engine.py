@@ -49,6 +49,10 @@ SHOW_EVERY_MS = 50.0
 
 
 class OpenAIEngine:
+    # The Engine protocol's "where": on the server, with none of the browser's wasm threads.
+    runs_in = "server"
+    threads = 0
+
     def __init__(self, keys: EndpointKeys) -> None:
         self._keys = keys
         self._parser: asyncio.Future[Any] | None = None

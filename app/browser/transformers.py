@@ -30,9 +30,26 @@ TRANSFORMERS_CACHE = "transformers-cache"
 
 
 class TransformersJs:
-    def __init__(self, *, models_path: str, preferred_device: Device) -> None:
+    """transformers.js in this JavaScript realm: the page's, or the engine worker's.
+
+    In the page, URLs are resolved against the page and onnxruntime-web runs wasm in its proxy
+    worker. In the engine worker (`urls` given: the page resolved them, a worker has no
+    document), onnxruntime runs right there, with `threads` wasm threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        models_path: str,
+        preferred_device: Device,
+        urls: tuple[str, dict[str, str]] | None = None,
+        threads: int = 1,
+    ) -> None:
         self._models_path = models_path
         self._preferred = preferred_device
+        self._urls = urls or (absolute_url(TRANSFORMERS_URL), resolved_ort_files())
+        self._in_worker = urls is not None
+        self._threads = threads
         self._module: asyncio.Future[Any] | None = None
         self._sources = asyncio.Lock()
 
@@ -50,8 +67,9 @@ class TransformersJs:
     async def _import(self) -> Any:
         from transformers_js_py import import_transformers_js
 
+        transformers_url, ort_files = self._urls
         # An absolute URL: transformers-js-py turns a relative one into a CDN address.
-        tjs = await import_transformers_js(absolute_url(TRANSFORMERS_URL))
+        tjs = await import_transformers_js(transformers_url)
         env = tjs.js_obj.env
         env.allowLocalModels = True  # import_transformers_js switches it off
         env.allowRemoteModels = False
@@ -59,12 +77,23 @@ class TransformersJs:
         # onnxruntime-web's default wasm location is a CDN: point it at our copies.
         # (transformers-js-py hands env.backends back as a copied dict; write through JS.)
         wasm = env.backends.onnx.wasm
-        wasm.wasmPaths = js_value({k: absolute_url(v) for k, v in ORT_FILES.items()})
-        wasm.proxy = self._preferred == "wasm"
+        wasm.wasmPaths = js_value(ort_files)
+        if self._in_worker:
+            # This worker is the engine's thread: no proxy worker to copy tensors to and from.
+            # More than one thread needs SharedArrayBuffer (a cross-origin isolated page);
+            # onnxruntime's own default would take half the cores, one on a 2-core machine.
+            wasm.proxy = False
+            wasm.numThreads = self._threads
+        else:
+            wasm.proxy = self._preferred == "wasm"
         # transformers.js 4.3 would copy onnxruntime's wasm loader into Cache Storage and import
         # it from a blob: URL; the page's CSP allows scripts from its own origin only.
         env.useWasmCache = False
         return tjs
+
+    @property
+    def threads(self) -> int:
+        return self._threads
 
     @asynccontextmanager
     async def for_source(self, source: Source) -> AsyncIterator[Any]:
@@ -75,3 +104,8 @@ class TransformersJs:
             env.allowRemoteModels = source == "hub"
             env.allowLocalModels = source == "local"
             yield tjs.js_obj
+
+
+def resolved_ort_files() -> dict[str, str]:
+    """onnxruntime-web's loader and wasm, as absolute URLs of this site."""
+    return {k: absolute_url(v) for k, v in ORT_FILES.items()}

@@ -71,6 +71,7 @@ class Answering:
         stop: StopSignal,
         show: Callable[[Message], None],
         regenerating: bool = False,
+        question_stored: Callable[[], Awaitable[object]] | None = None,
     ) -> Message:
         """Answer `history` (the branch on screen, which ends with the user's message) in
         `conversation`; when `regenerating`, the reply is a new sibling of the replies
@@ -78,6 +79,8 @@ class Answering:
 
         `show` is called with the reply whenever it changes (it was announced with
         MessageAdded first). Raises ParlanceError after storing the reply as an error.
+        `question_stored`, when given, is the user's message still on its way to the store
+        (sending.py): the reply's first write waits for it, and fails with its error.
         """
         placement = self._placement(entry)
         settings = conversation.settings
@@ -111,6 +114,7 @@ class Answering:
             show=show,
             on_gone=stop.stop,
             branch=regenerating,
+            after=question_stored,
         )
         try:
             loaded = await _unless_stopped(self._request(entry), stop)
@@ -203,13 +207,17 @@ class Answering:
             dtype=None if entry.remote else loaded.dtype,
             device=None if entry.remote else loaded.device,
             host=entry.host,
-            prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
             tokens=stats.tokens,
             tokens_per_second=round(tokens_per_second, 2),
             duration_ms=round(response_ms, 1),
             first_token_ms=round(first_text_at - started, 1),
             left_out=prompt.left_out,
+            prompt_tokens=stats.prompt_tokens,
+            # A server's cache is its own: only the browser's engine says what it reused.
+            reused_tokens=(
+                None if stats.prompt_tokens is None or entry.remote else stats.reused_tokens
+            ),
             settings=prompt.settings,
         )
         status: MessageStatus = "stopped" if stats.stopped or stop.stopped else "done"

@@ -17,13 +17,13 @@ turn locks, broadcast) and reports every change as an event.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
 
 from .answering import Answering
 from .branching import Branching
 from .catalog import Catalog
 from .configuring import Configuring
-from .conversations import ChatSettings, Conversation, Message, is_blank, settled, title_from
+from .conversations import ChatSettings, Conversation, Message, is_blank, settled
 from .errors import (
     ConversationGone,
     HistoryChanged,
@@ -50,6 +50,7 @@ from .ports import (
     StopSignal,
     Store,
 )
+from .sending import Sending
 from .sync import TabSync
 from .tabs import (
     Broadcast,
@@ -59,18 +60,10 @@ from .tabs import (
     TurnLease,
     TurnLocks,
 )
-from .targeting import Targeting
 from .targets import ModelChoice
 
 
-class _Keep:
-    """`send(model=KEEP)`: keep the conversation's own target for this turn."""
-
-
-KEEP = _Keep()
-
-
-class Chat(Targeting, Configuring, Branching, TabSync):
+class Chat(Sending, Configuring, Branching, TabSync):
     def __init__(
         self,
         *,
@@ -251,42 +244,6 @@ class Chat(Targeting, Configuring, Branching, TabSync):
         if self._turn is not None:
             self._turn.stop()
 
-    async def send(self, text: str, model: str | _Keep | None = KEEP) -> bool:
-        """Send a user message and stream the reply. False when nothing was sent.
-
-        `model`, when given, answers this turn and becomes the conversation's target.
-        """
-        if is_blank(text):
-            return False
-        refusal = self._refusal()
-        if refusal:
-            self._emit(ErrorRaised(refusal, unsent=text))
-            return False
-        stop = self._begin_turn()
-        stored = False
-        lease = None
-        try:
-            conversation = await self._ensure_conversation(text)
-            lease = await self._take_turn(conversation.id)
-            if not isinstance(model, _Keep) and model != conversation.model:
-                await self._apply_target(model)
-            parent = self.messages[-1].id if self.messages else None
-            user = await self._store.append_message(self._user_message(text, parent))
-            stored = True
-            self.messages.append(user)
-            assert self.conversation is not None
-            self.conversation = replace(self.conversation, updated_at=user.created_at)
-            self._emit(MessageAdded(user))
-            self._broadcast.publish(MessageLive(user))
-            self._broadcast.publish(ListChanged())
-            self._refresh_list_soon()
-            await self._reply(stop)
-        except ParlanceError as exc:
-            self._turn_failed(exc, unsent=None if stored else text)
-        finally:
-            self._turn_over(lease)
-        return True
-
     async def _take_turn(self, conversation_id: str) -> TurnLease:
         """The conversation's turn lock, or StoreError when another tab is answering there."""
         lease = await self._locks.acquire(conversation_id)
@@ -334,29 +291,15 @@ class Chat(Targeting, Configuring, Branching, TabSync):
             now = max(now, self.messages[-1].created_at + 1)
         return now
 
-    async def _ensure_conversation(self, first_text: str) -> Conversation:
-        if self.conversation is not None:
-            return self.conversation
-        settings = self.new_chat_settings
-        if settings is None:
-            settings = await self._store.get_defaults()
-        now = self._clock.wall_ms()
-        conversation = Conversation(
-            id=self._ids.new_id(),
-            title=title_from(first_text),
-            model=self.new_chat_target,
-            created_at=now,
-            updated_at=now,
-            settings=settings,
-        )
-        await self._store.create_conversation(conversation)
-        self.conversation = conversation
-        self._emit(ConversationOpened(conversation, tuple(self.messages), created=True))
-        return conversation
-
     # -- replying ------------------------------------------------------------------------
 
-    async def _reply(self, stop: StopSignal, *, regenerating: bool = False) -> None:
+    async def _reply(
+        self,
+        stop: StopSignal,
+        *,
+        regenerating: bool = False,
+        question_stored: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         assert self.conversation is not None
         target = self.conversation.model
         entry = self.choice.resolve(target)
@@ -376,6 +319,7 @@ class Chat(Targeting, Configuring, Branching, TabSync):
                 stop=stop,
                 show=self._show_reply,
                 regenerating=regenerating,
+                question_stored=question_stored,
             )
         finally:
             self._broadcast.publish(ListChanged())

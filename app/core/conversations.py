@@ -58,14 +58,18 @@ class ReplyInfo:
     first_token_ms: float | None = None
     # How many earlier messages were left out to fit the model's context window.
     left_out: int = 0
+    # The prompt's length in tokens (a remote model's: as its server reports it), and how many
+    # of them the model did not read again because the previous turn's KV cache held them
+    # (app/core/kv_reuse.py).
+    prompt_tokens: int | None = None
+    reused_tokens: int | None = None
     # Why the reply failed, or why it was not saved.
     error: str | None = None
     # The settings it ran with (None values: the model's defaults were used).
     settings: ChatSettings | None = None
-    # A remote model's server (host and port): the reply's text was made there.
+    # A remote model's server (host and port): the reply's text was made there. The usage it
+    # reported: tokens read are `prompt_tokens`, tokens written `completion_tokens`.
     host: str | None = None
-    # The usage that server reported (tokens read, tokens written).
-    prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
 

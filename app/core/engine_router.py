@@ -22,6 +22,15 @@ class EngineRouter:
         self._local = local
         self._remote = remote
 
+    @property
+    def runs_in(self) -> str:
+        """Where the browser's engine runs (the page's attributes describe that one)."""
+        return self._local.runs_in
+
+    @property
+    def threads(self) -> int:
+        return self._local.threads
+
     def _of(self, model: LoadedModel) -> Engine:
         return self._remote if isinstance(model.handle, RemoteModel) else self._local
 

@@ -64,6 +64,10 @@ class EngineChanged:
     loaded_model: str | None
     loads_started: int
     device: Device
+    # Where inference runs ("worker": the engine worker; "page": the page's own thread, with
+    # onnxruntime's proxy worker on wasm) and how many wasm threads it may use.
+    runs_in: str = "page"
+    threads: int = 1
 
 
 @dataclass(frozen=True)

@@ -169,5 +169,7 @@ class ModelLoader:
                 loaded_model=self._resident.id if self._resident else None,
                 loads_started=self._loads_started,
                 device=self.device,
+                runs_in=self._engine.runs_in,
+                threads=self._engine.threads,
             )
         )

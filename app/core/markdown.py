@@ -22,9 +22,11 @@ anything, so the rendered HTML must neither run script nor make the browser fetc
 - A fenced code block whose language Pygments knows is highlighted with token classes (never
   inline styles, which the CSP refuses) and names its language: `<pre data-language="python">
   <code class="language-python">`. Pygments is imported only when such a block is first
-  rendered, so start-up never pays for it. Any other block (no language, a language Pygments
-  does not know, or a fence "name" that is not a plain word such as `"><script>`) is escaped
-  text with no `data-language`.
+  rendered (or ahead, when the page is idle: `prepare_highlighting`), so start-up never pays
+  for it. In the page its wheel is unpacked only after start-up (app/browser/wheels.py): until
+  then a block is shown as plain text, and blocks rendered afterwards are highlighted. Any
+  other block (no language, a language Pygments does not know, or a fence "name" that is not a
+  plain word such as `"><script>`) is escaped text with no `data-language`.
 
 A reply that is still streaming is rendered block by block (app/core/markdown_stream.py) through
 the same parser and rules: `parse_markdown` and `render_tokens` below, with a hook between
@@ -35,6 +37,7 @@ The page passes the result through DOMPurify as well (app/browser/dom.py): defen
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
@@ -171,21 +174,53 @@ def _formatter() -> Any:
     return HtmlFormatter(nowrap=True, noclasses=False)
 
 
+# Whether Pygments can be imported; None: not looked for since start or since its wheel came.
+_pygments_present: bool | None = None
+# Whether a block that names a language was shown plain because Pygments was not there yet.
+_shown_plain = False
+
+
+def _can_highlight() -> bool:
+    global _pygments_present
+    if _pygments_present is None:
+        _pygments_present = importlib.util.find_spec("pygments") is not None
+    return _pygments_present
+
+
 def prepare_highlighting() -> None:
     """Import Pygments (its lexer table, the formatter, the commonest lexer) ahead of need.
 
     Importing it costs 150-300 ms in Pyodide. Paid inside the first code block of a streaming
     reply, that is one long frame mid-stream; the app calls this when the page is idle after
-    start-up instead (start-up itself never pays it)."""
+    start-up instead (start-up itself never pays it). Called again once Pygments' wheel is
+    unpacked, it finds it there."""
+    global _pygments_present
+    _pygments_present = None
     highlight_code("x = 1", "python")
 
 
-@lru_cache(maxsize=64)
 def highlight_code(code: str, language: str) -> str | None:
-    """`code` as HTML spans with Pygments' token classes, or None for an unknown language.
+    """`code` as HTML spans with Pygments' token classes, or None for an unknown language
+    (or while Pygments is not there yet)."""
+    if not _can_highlight():
+        global _shown_plain
+        _shown_plain = True
+        return None
+    return _highlighted(code, language)
 
-    Cached: while a reply streams, its earlier, finished blocks are rendered again every frame.
-    """
+
+def shown_plain_before_pygments() -> bool:
+    """Whether a code block was rendered plain for want of Pygments (then forgotten): what was
+    rendered then is worth rendering again once `prepare_highlighting` has run."""
+    global _shown_plain
+    shown, _shown_plain = _shown_plain, False
+    return shown
+
+
+@lru_cache(maxsize=64)
+def _highlighted(code: str, language: str) -> str | None:
+    """Cached: while a reply streams, its earlier, finished blocks are rendered again every
+    frame."""
     lexer = _lexer(language)
     if lexer is None:
         return None

@@ -46,8 +46,12 @@ class ChatTurn:
 class GenerationStats:
     tokens: int
     stopped: bool
-    # What a remote server reports the reply cost (its `usage`); None where nobody says.
+    # The prompt's length in tokens (a remote model's: as its server reports it), and how many
+    # of them came from the KV cache the previous turn left instead of being read again (None:
+    # the engine does not say).
     prompt_tokens: int | None = None
+    reused_tokens: int = 0
+    # How many tokens a remote server says it wrote (its `usage`); None where nobody says.
     completion_tokens: int | None = None
 
 
@@ -89,7 +93,15 @@ class StopSignal:
 
 
 class Engine(Protocol):
-    """A text-generation runtime (transformers.js in the page)."""
+    """A text-generation runtime (transformers.js in the engine worker, or in the page)."""
+
+    @property
+    def runs_in(self) -> str:
+        """Where it runs: "worker" (the engine worker) or "page"."""
+
+    @property
+    def threads(self) -> int:
+        """How many wasm threads it may use."""
 
     async def load(
         self,

@@ -34,9 +34,10 @@ _INFO_FIELDS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "duration_ms": ("durationMs", (int, float)),
     "first_token_ms": ("firstTokenMs", (int, float)),
     "left_out": ("leftOut", int),
+    "prompt_tokens": ("promptTokens", int),
+    "reused_tokens": ("reusedTokens", int),
     "error": ("error", str),
     "host": ("host", str),
-    "prompt_tokens": ("promptTokens", int),
     "completion_tokens": ("completionTokens", int),
 }
 

@@ -9,13 +9,16 @@
   refused stays on screen as an error that says it was not saved.
 - A write that finds the conversation deleted (in another tab) stops the reply: nothing is
   written back, so a deleted chat stays deleted.
+- The first write waits for the question (`after`: the user's message, stored while the model
+  already answers, sending.py): a reply is never stored without it, and a question the store
+  refused fails the reply's writes with the store's error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from .conversations import Message, MessageStatus, ReplyInfo
@@ -35,8 +38,10 @@ class ReplyWriter:
         show: Callable[[Message], None],
         on_gone: Callable[[], None],
         branch: bool = False,
+        after: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.current = reply
+        self._after = after
         self._store = store
         self._clock = clock
         self._show = show
@@ -75,6 +80,8 @@ class ReplyWriter:
         if self._written:
             await self._store.put_message(message, touched_at=touched_at)
             return
+        if self._after is not None:
+            await self._after()
         stored = await self._store.append_message(message, branch=self._branch)
         self._written = True
         self.current = replace(self.current, lane=stored.lane)

@@ -82,7 +82,7 @@ def reply_details(message: Message) -> str:
     details = [f"Model: {info.model or 'unknown'}"]
     if info.host:
         details.append(f"Server: {info.host} (the text was sent there)")
-    if info.prompt_tokens is not None or info.completion_tokens is not None:
+    if info.host and (info.prompt_tokens is not None or info.completion_tokens is not None):
         read = "?" if info.prompt_tokens is None else info.prompt_tokens
         wrote = "?" if info.completion_tokens is None else info.completion_tokens
         details.append(f"Usage reported by the server: {read} prompt + {wrote} reply tokens")
@@ -94,6 +94,13 @@ def reply_details(message: Message) -> str:
         details.append(f"Speed: {info.tokens_per_second:.2f} tokens/s")
     if info.first_token_ms is not None:
         details.append(f"First token: {info.first_token_ms:.0f} ms")
+    if info.prompt_tokens is not None and not info.host:
+        reused = info.reused_tokens or 0
+        details.append(
+            f"Prompt: {info.prompt_tokens} tokens, {reused} of them kept from the previous turn"
+            if reused
+            else f"Prompt: {info.prompt_tokens} tokens"
+        )
     if info.duration_ms is not None:
         details.append(f"Duration: {info.duration_ms:.0f} ms")
     if info.settings is not None:

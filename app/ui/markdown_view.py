@@ -8,16 +8,20 @@ button survive the rest of the stream, and a frame's DOM work does not grow with
 
 Block elements are `<div class="md-block">` with `display: contents` (app/ui/app.css): they add
 no box, so the reply lays out as if its blocks were children of `message-content`.
+
+The Markdown parser (markdown-it, app/core/markdown_stream.py) is imported when the first
+message is rendered, not at start-up: a new chat's first screen shows no message, and start-up
+is bound by the main thread's CPU (BENCHMARKS.md). The page imports it when idle after ready
+(`prepare_rendering`), so the first reply does not pay for it either.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.core.markdown_stream import MarkdownStream
-
 if TYPE_CHECKING:
     from app.browser.dom import Dom, Element
+    from app.core.markdown_stream import MarkdownStream
 
 BLOCK_CLASS = "md-block"
 COPY_CODE_LABEL = "Copy code"
@@ -29,7 +33,7 @@ class RenderedMarkdown:
     def __init__(self, dom: Dom, content: Element) -> None:
         self._dom = dom
         self._content = content
-        self._stream = MarkdownStream()
+        self._stream: MarkdownStream = prepare_rendering()()
         self._blocks: list[Element] = []
         self._open: Element | None = None
         self._open_html = ""
@@ -73,6 +77,13 @@ class RenderedMarkdown:
             self._content.appendChild(self._open)
         self._dom.set_safe_html(self._open, html)
         decorate(self._dom, self._open)
+
+
+def prepare_rendering() -> type[MarkdownStream]:
+    """Import the Markdown parser (once; later calls cost a dictionary look-up)."""
+    from app.core.markdown_stream import MarkdownStream
+
+    return MarkdownStream
 
 
 def decorate(dom: Dom, root: Element) -> None:

@@ -252,6 +252,15 @@ class MessageList:
         if dirty:
             self._follow()
 
+    def render_again(self) -> None:
+        """Render every finished message again (their code blocks, highlighted now that
+        Pygments has arrived: app/main.py calls this when a block was shown plain before)."""
+        for message_id, element in self._elements.items():
+            message = self._messages.get(message_id)
+            if message is not None and message.status != "streaming":
+                self._markdown.pop(message_id, None)
+                self._render(element, message)
+
     def _render(self, element: Element, message: Message) -> None:
         self._messages[message.id] = message
         content = element.querySelector(".message-content")
@@ -285,6 +294,9 @@ class MessageList:
         if message.role == "assistant":
             element.setAttribute("data-status", message.status)
             element.setAttribute("data-model", message.model or "")
+            prompt, reused = message.info.prompt_tokens, message.info.reused_tokens
+            element.setAttribute("data-prompt-tokens", "" if prompt is None else str(prompt))
+            element.setAttribute("data-reused-tokens", "" if reused is None else str(reused))
             info = element.querySelector(".message-info")
             info.querySelector(".reply-line").textContent = describe_reply(message, self._labels)
             info.setAttribute("title", reply_details(message))

@@ -127,10 +127,12 @@ class ModelBar:
             case DownloadEnded(model) if model == self._target:
                 self._offer.disabled = False
                 self._show_offer()
-            case EngineChanged(loaded, loads, device):
+            case EngineChanged(loaded, loads, device, runs_in, threads):
                 self._app.setAttribute("data-loaded-model", loaded or "")
                 self._app.setAttribute("data-model-loads", str(loads))
                 self._app.setAttribute("data-device", device)
+                self._app.setAttribute("data-engine", runs_in)
+                self._app.setAttribute("data-threads", str(threads))
             case ReplyMetrics(_, tps, ms, first_ms):
                 self._show_metrics(tps, ms, first_ms)
             case ConversationOpened(_, messages, created) if not created:

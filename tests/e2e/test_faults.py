@@ -105,6 +105,26 @@ def test_a_regenerate_on_a_full_disk_keeps_the_stored_reply(page: Page) -> None:
     assert chat.content(chat.reply()) == first
 
 
+def test_a_first_message_the_disk_refuses_is_handed_back_and_its_reply_stopped(
+    page: Page, catalog_for: CatalogFor
+) -> None:
+    """The message is stored while the model already answers (app/core/sending.py): when the
+    store refuses it, the reply stops, nothing half-made is stored or left on screen, the text is
+    back in the input and the banner says what happened to both."""
+    page.add_init_script(FULL_DISK)
+    chat = ChatPage(page).open(f"?device=wasm&catalog={catalog_for(min_new_tokens=200)}#/chat")
+    model_ready(page)
+    page.evaluate("window.__diskFull = true")
+    chat.send("Tell me a story")
+    text = banner(page)
+    assert "full" in text and "back in the input" in text and "not saved" in text
+    expect(chat.input).to_have_value("Tell me a story")
+    expect(chat.messages).to_have_count(0)
+    expect(page.get_by_test_id("stop")).to_be_hidden()
+    assert page.evaluate("location.hash") == "#/chat"
+    assert chat.stored()["conversations"] == []
+
+
 def test_a_reply_that_cannot_be_stored_is_never_shown_as_done(
     page: Page, catalog_for: CatalogFor
 ) -> None:

@@ -76,8 +76,8 @@ class Server:
     service worker included (Playwright's `set_offline` does not reach a service worker's own
     fetches, so with it alone a worker that only passed requests through would pass)."""
 
-    def __init__(self, site: Path) -> None:
-        self._server = make_server(site, 0, quiet=True)
+    def __init__(self, site: Path, *, isolation: bool = True) -> None:
+        self._server = make_server(site, 0, quiet=True, isolation=isolation)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
 
@@ -181,6 +181,27 @@ def test_from_a_sub_path_the_app_starts_offline_too(sw_page: Page, server: Serve
     assert chat.content(chat.ask("hi")) == hi["answer"]
     caches = shell_caches(page)
     assert caches and all(f"/{SUB_PATH}/:" in name for name in caches), caches
+
+
+def test_on_a_host_without_isolation_headers_the_worker_isolates_the_next_visit(
+    browser: Browser, offline_site: Path, network_guard: NetworkGuard
+) -> None:
+    """A static host (GitHub Pages) sends no COOP/COEP: the first visit runs the engine on one
+    thread; once sw.js controls the page it adds the headers, and the engine gets threads."""
+    plain = Server(offline_site, isolation=False)
+    try:
+        for page in guarded_page(browser, plain.url, network_guard, service_workers="allow"):
+            chat = ChatPage(page).open("?device=wasm&catalog=models/test-catalog.json#/chat")
+            assert page.evaluate("crossOriginIsolated") is False
+            expect_offline_ready(page)
+            reload_controlled(page)
+            assert page.evaluate("crossOriginIsolated") is True
+            cores = page.evaluate("navigator.hardwareConcurrency")
+            case = canned("tiny-chat-a", "capital")
+            assert chat.content(chat.ask(case["messages"][-1]["content"])) == case["answer"]
+            expect(chat.app).to_have_attribute("data-threads", str(min(cores, 4)))
+    finally:
+        plain.stop()
 
 
 def test_a_new_deployment_is_offered_and_replaces_the_old_version_only_when_taken(

@@ -49,3 +49,30 @@ def test_smollm2_answers_a_simple_question_with_a_streamed_sensible_reply(
     expect(reply).to_have_attribute("data-model", REAL)
     assert "Paris" in chat.content(reply)
     assert len(chat.streamed_texts()) >= 3, "the answer streamed in several steps"
+
+
+def test_smollm2_greedy_replies_are_the_same_with_the_kv_cache_kept_and_without(
+    page: Page, write_site_file: Callable[[str, Any], str], real_catalog: str
+) -> None:
+    """fp32: its q8 export quantizes activations per forward pass (DynamicQuantizeLinear), so
+    with q8 a token's keys and values depend on which tokens share its pass, and greedy replies
+    may drift apart after some tokens whether or not the cache is kept (bench/kv.py shows it)."""
+    assert (WEIGHTS.parent / "model.onnx").is_file(), "run `make real-model`"
+    entry = {
+        "id": REAL,
+        "label": "SmolLM2 135M fp32",
+        "source": "local",
+        "dtype": "fp32",
+        "generation": {"max_new_tokens": 24, "do_sample": False},
+    }
+    catalog = write_site_file("real-fp32.json", {"default": REAL, "presets": {}, "models": [entry]})
+    questions = ["What is the capital of France?", "And of Italy?", "Which one is larger?"]
+    replies: list[list[str]] = []
+    for flag in ("", "kv=0&"):
+        chat = ChatPage(page).open(f"?{flag}device=wasm&catalog={catalog}#/chat")
+        answers = [chat.ask(question) for question in questions]
+        replies.append([chat.content(answer) for answer in answers])
+        reused = [int(a.get_attribute("data-reused-tokens") or "0") for a in answers]
+        assert (reused[-1] > 0) == (flag == ""), reused
+        page.goto("about:blank")
+    assert replies[0] == replies[1]

@@ -25,6 +25,9 @@ from app.core.targets import ModelChoice
 class FakeEngine:
     """Loads succeed (or fail) on command; replies are scripted per model, word by word."""
 
+    runs_in = "worker"
+    threads = 2
+
     def __init__(self, replies: Mapping[str, str] | None = None) -> None:
         self.replies = dict(replies or {})
         self.loads: list[str] = []

@@ -6,8 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 from app.core.catalog import parse_catalog
-from app.core.conversations import ChatSettings, Message
-from app.core.errors import StoreError
+from app.core.conversations import ChatSettings, Conversation, Message
+from app.core.errors import HistoryChanged, StoreError
 from app.core.events import (
     ConversationNotFound,
     ConversationOpened,
@@ -91,7 +91,7 @@ def test_empty_or_whitespace_input_sends_nothing() -> None:
     run(scenario())
 
 
-def test_the_user_message_is_stored_before_generation_starts() -> None:
+def test_the_user_message_is_stored_while_the_reply_streams() -> None:
     async def scenario() -> None:
         h = Harness()
         h.engine.chunk_pause = asyncio.Event()
@@ -468,5 +468,110 @@ def test_a_regenerate_samples_even_when_the_model_is_greedy_unless_the_user_chos
         await h.chat.open(h.chat.conversation.id)
         await h.chat.regenerate()
         assert h.engine.options[-1]["do_sample"] is False
+
+    run(scenario())
+
+
+class GatedStore(MemoryStore):
+    """Holds every new conversation and user's message until `gate` opens; may refuse them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.refuse: StoreError | None = None
+        self.order: list[str] = []
+
+    async def create_conversation(self, conversation: Conversation) -> None:
+        await self.gate.wait()
+        if self.refuse is not None:
+            raise self.refuse
+        self.order.append("conversation")
+        await super().create_conversation(conversation)
+
+    async def append_message(self, message: Message, *, branch: bool = False) -> Message:
+        if message.role == "user":
+            await self.gate.wait()
+            if self.refuse is not None:
+                raise self.refuse
+        self.order.append(message.role)
+        return await super().append_message(message, branch=branch)
+
+
+def gated_harness() -> tuple[Harness, GatedStore]:
+    h = Harness()
+    h.store = store = GatedStore()
+    h.chat._store = store
+    h.chat._answering._store = store
+    return h, store
+
+
+def test_the_model_starts_before_the_message_is_stored_and_the_reply_is_written_after_it() -> None:
+    async def scenario() -> None:
+        h, store = gated_harness()
+        await h.chat.open_new()
+        sending = asyncio.ensure_future(h.chat.send("first words"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert h.engine.generated, "the model waited for the store"
+        assert store.order == []  # neither the question nor the reply is stored yet
+        assert not [e for e in h.events.of(ConversationOpened) if e.created]
+        store.gate.set()
+        await sending
+        assert store.order == ["conversation", "user", "assistant"]
+        assert h.chat.conversation is not None
+        stored = await store.list_messages(h.chat.conversation.id)
+        assert [(m.role, m.status) for m in stored] == [("user", "done"), ("assistant", "done")]
+        assert stored[0].lane and h.chat.messages[0].lane == stored[0].lane
+        assert len([e for e in h.events.of(ConversationOpened) if e.created]) == 1
+
+    run(scenario())
+
+
+def test_a_first_message_the_store_refuses_stops_the_model_and_comes_back_whole() -> None:
+    async def scenario() -> None:
+        h, store = gated_harness()
+        h.engine.chunk_pause = asyncio.Event()  # the reply is mid-stream when the store answers
+        await h.chat.open_new()
+        sending = asyncio.ensure_future(h.chat.send("keep my words"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert h.events.of(MessageUpdated), "the reply had started"
+        store.refuse = StoreError("the disk is full")
+        store.gate.set()
+        h.engine.chunk_pause.set()
+        await sending
+        error = h.events.of(ErrorRaised)[-1]
+        assert "full" in error.text and "not saved" in error.text
+        assert error.unsent == "keep my words"
+        assert h.chat.conversation is None and h.chat.messages == []
+        removed = {e.message_id for e in h.events.of(MessageRemoved)}
+        added = {e.message.id for e in h.events.of(MessageAdded)}
+        assert removed == added  # the question and its reply left the screen
+        assert await store.list_conversations() == []
+        assert not h.chat.streaming
+        assert len(h.engine.generated) == 1  # stopped: the scripted reply was not finished
+        assert h.events.of(MessageUpdated)[-1].message.content != "Hello from A"
+
+    run(scenario())
+
+
+def test_a_message_another_tab_got_ahead_of_is_handed_back_and_the_chat_resyncs() -> None:
+    async def scenario() -> None:
+        h, store = gated_harness()
+        store.gate.set()
+        await h.chat.open_new()
+        await h.chat.send("first")
+        store.gate.clear()
+        sending = asyncio.ensure_future(h.chat.send("second"))
+        await asyncio.sleep(0)
+        assert h.chat.conversation is not None
+        store.refuse = HistoryChanged(h.chat.conversation.id)
+        store.gate.set()
+        await sending
+        error = h.events.of(ErrorRaised)[-1]
+        assert error.unsent == "second" and "back in the input" in error.text
+        await asyncio.sleep(0.01)  # the resync
+        assert [m.content for m in h.chat.messages] == ["first", "Hello from A"]
+        assert h.chat.conversation is not None  # the chat itself stays open
 
     run(scenario())

@@ -66,6 +66,37 @@ def test_the_page_catalog_and_app_name_no_cdn() -> None:
         assert match is None, f"{path} names {match.group(0) if match else ''}"
 
 
+def later_wheels() -> tuple[str, ...]:
+    """app/browser/wheels.py's LATER_WHEELS, read from its source (it imports pyodide)."""
+    tree = ast.parse((ROOT / "app/browser/wheels.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "LATER_WHEELS":
+            value: tuple[str, ...] = ast.literal_eval(node.value)
+            return value
+    raise AssertionError("app/browser/wheels.py has no LATER_WHEELS")
+
+
+def test_every_pinned_browser_wheel_is_unpacked_at_start_or_later_but_not_both() -> None:
+    """A wheel is in pyscript.toml [files] (unpacked before the app's first line) or, when only
+    needed after start-up, in app/browser/wheels.py's LATER_WHEELS (unpacked when idle): start-up
+    pays for every file of [files] (BENCHMARKS.md), and a pinned wheel in neither is never
+    loaded."""
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    at_start = {url.rsplit("/", 1)[1] for url in config["files"] if url.endswith(".whl")}
+    later = set(later_wheels())
+    assert not at_start & later
+    pins = [
+        line.split(" ", 1)[0]
+        for line in (ROOT / "requirements-browser.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for pin in pins:
+        name, version = pin.split("==")
+        wheel = f"{name.replace('-', '_').lower()}-{version}-"
+        found = [w for w in at_start | later if w.lower().startswith(wheel)]
+        assert len(found) == 1, f"{pin} is neither in pyscript.toml [files] nor LATER_WHEELS"
+
+
 def test_browser_wheels_are_pinned_with_hashes() -> None:
     lines = [
         line

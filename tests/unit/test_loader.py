@@ -40,7 +40,7 @@ def test_a_load_goes_through_queued_downloading_compiling_ready() -> None:
             "ready",
         ]
         engine_events = recorder.of(EngineChanged)
-        assert engine_events[-1] == EngineChanged("tiny/a", 1, "wasm")
+        assert engine_events[-1] == EngineChanged("tiny/a", 1, "wasm", "worker", 2)
 
     asyncio.run(scenario())
 

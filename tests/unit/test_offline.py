@@ -22,6 +22,7 @@ from app.ui.update_banner import UpdateBanner
 from tools.precache import build_precache, shell_files, write_precache
 
 from .fake_dom import FakeDom
+from .test_layout import later_wheels
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,6 +116,7 @@ def test_the_real_shell_holds_every_file_the_page_names() -> None:
     named = {u.removeprefix("./") for u in re.findall(r'(?:href|src)="(\./[^"]+)"', page)}
     config = tomllib.loads((ROOT / "pyscript.toml").read_text())
     named |= {u.removeprefix("./") for u in [config["interpreter"], *config["files"]]}
+    named |= {f"vendor/wheels/{name}" for name in later_wheels()}  # unpacked after start-up
     named |= {"vendor/pyodide/pyodide.asm.wasm", "vendor/pyodide/python_stdlib.zip"}
     named |= {"vendor/transformers/transformers.min.js", "vendor/local-models.json"}
     named |= {"vendor/ort/ort-wasm-simd-threaded.asyncify.wasm", "models/catalog.json"}

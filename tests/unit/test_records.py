@@ -15,7 +15,8 @@ from app.core.records import (
 def test_records_round_trip() -> None:
     c = Conversation("c", "Title", "quick", 1, 2)
     info = ReplyInfo(model="a/b", dtype="q8", device="wasm", tokens=3, tokens_per_second=9.5,
-                     duration_ms=300.0, first_token_ms=20.0, left_out=2, error=None)  # fmt: skip
+                     duration_ms=300.0, first_token_ms=20.0, left_out=2, error=None,
+                     prompt_tokens=1500, reused_tokens=1420)  # fmt: skip
     m = Message("m", "c", "assistant", "hi", 3, "stopped", info)
     assert conversation_from(conversation_record(c)) == c
     assert message_from(message_record(m)) == m

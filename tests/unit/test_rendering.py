@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core import markdown
 from app.core.conversations import Conversation
 from app.core.markdown import MAX_LANGUAGES, render_markdown
 from app.ui.sidebar import sidebar_markup
@@ -201,12 +202,14 @@ def test_sidebar_markup_escapes_titles_and_ids_and_marks_the_open_chat() -> None
 
 
 def test_the_line_under_a_reply_says_in_plain_words_which_model_how_and_how_fast() -> None:
+    from dataclasses import replace
+
     from app.core.conversations import Message, ReplyInfo
     from app.ui.format import describe_reply, reply_details
 
     info = ReplyInfo(
         model="tinylm/a", dtype="q8", device="wasm", tokens=12, tokens_per_second=15.6,
-        duration_ms=1234.0, first_token_ms=210.0,
+        duration_ms=1234.0, first_token_ms=210.0, prompt_tokens=1500, reused_tokens=1420,
     )  # fmt: skip
     done = Message("m", "c", "assistant", "hi", 1, "done", info)
     assert describe_reply(done, {"tinylm/a": "Tiny A"}) == "Tiny A · 8-bit · CPU · 16 tok/s · 1.2 s"
@@ -216,8 +219,12 @@ def test_the_line_under_a_reply_says_in_plain_words_which_model_how_and_how_fast
         "Tokens: 12",
         "Speed: 15.60 tokens/s",
         "First token: 210 ms",
+        "Prompt: 1500 tokens, 1420 of them kept from the previous turn",
         "Duration: 1234 ms",
     ]
+    fresh = replace(info, reused_tokens=0)
+    details = reply_details(Message("m", "c", "assistant", "hi", 1, "done", fresh))
+    assert "Prompt: 1500 tokens" in details.splitlines()
     streaming = Message("m", "c", "assistant", "hi", 1, "streaming", ReplyInfo(model="x/y"))
     assert describe_reply(streaming, {}) == "x/y"
     trimmed = Message("m", "c", "assistant", "hi", 1, "done", ReplyInfo(model="x/y", left_out=1))
@@ -411,3 +418,17 @@ def test_highlighting_can_be_prepared_ahead_of_the_first_code_block() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_code_renders_plain_until_pygments_arrives_and_highlighted_after() -> None:
+    """In the page Pygments' wheel is unpacked after start-up (app/browser/wheels.py): a block
+    rendered before then is plain text, and nothing plain is cached for later blocks."""
+    code = "```python\nx = 1\n```\n"
+    markdown._pygments_present = False  # as in the page before the wheel is there
+    try:
+        before = render_markdown(code)
+        assert "data-language" not in before and "x = 1" in before
+    finally:
+        markdown.prepare_highlighting()  # the app calls it once the wheel is unpacked
+    after = render_markdown(code)
+    assert 'data-language="python"' in after
