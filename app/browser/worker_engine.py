@@ -65,6 +65,7 @@ WORKER_MODULES = (
     "app/browser/engine.py",
     "app/browser/engine_host.py",
     "app/browser/interop.py",
+    "app/browser/kv_cache.py",
     "app/browser/sampling.py",
     "app/browser/transformers.py",
 )
