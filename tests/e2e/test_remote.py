@@ -118,7 +118,8 @@ def test_a_server_s_models_join_with_its_key_and_a_reply_streams_from_it_with_it
     expect(status).to_contain_text(f"runs on {server.host}")
     expect(reply.get_by_test_id("message-info")).to_contain_text(f"runs on {server.host}")
     assert chat.content(reply), "the server's reply is shown"
-    assert len(chat.streamed_texts()) >= 3, "the reply streamed in several steps"
+    # Shown as it streams (at most every 50 ms: a fast server's tokens a few at a time).
+    assert len(chat.streamed_texts()) >= 2, "the reply streamed in steps"
     record = chat.stored_messages(chat.conversation_id())[-1]["metadata"]
     assert record["model"] == model_id and record["host"] == server.host
     assert 3 <= record["tokens"] <= MAX_TOKENS and record["tokensPerSecond"] > 0
