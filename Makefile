@@ -110,11 +110,16 @@ $(LLAMA_VENV)/.stamp: requirements-llama-server.txt
 	@touch $@
 
 llama-server:
+	@if ! command -v cmake >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then \
+	  echo "Installing Debian's cmake and g++ for llama.cpp's server (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake g++ \
+	    || true; \
+	fi
 	@if command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory $(LLAMA_VENV)/.stamp; \
 	else \
-	  echo "llama-server: not built: no cmake or C++ compiler here (apt-get install cmake" \
-	    "build-essential). The remote-model e2e tests will be skipped."; \
+	  echo "llama-server: not built: no cmake or C++ compiler here, and apt-get could not" \
+	    "install them. The remote-model e2e tests will be skipped, saying so."; \
 	fi
 
 # -- benchmarks (after make real-model): bench/results/*.json, BENCHMARKS.md, the chart ------
