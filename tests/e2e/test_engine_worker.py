@@ -49,8 +49,10 @@ def test_a_worker_that_cannot_start_fails_the_load_and_the_next_choice_starts_an
     status = page.get_by_test_id("model-status")
     expect(status).to_have_attribute("data-state", "failed")
     expect(status).to_contain_text("engine stopped")
-    # Nothing was lost: the message is kept, the chat takes input.
+    # Nothing was lost: the message is kept, the turn ends with the reason, the chat takes input.
     expect(page.locator('[data-testid=message][data-role="user"]')).to_have_count(1)
+    expect(chat.reply()).to_have_attribute("data-status", "error")
+    expect(page.get_by_test_id("send")).to_be_visible()
     page.context.unroute(broken, refuse)
     case = canned("tiny-chat-a", "capital")
     reply = chat.ask(case["messages"][-1]["content"])
