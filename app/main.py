@@ -130,7 +130,10 @@ class App:
             TransformersJsEngine(transformers, keep_cache=keep_cache)
             if query_param("engine") == "page"
             else WorkerEngine(
-                models_path=models_path, preferred_device=device, keep_cache=keep_cache
+                models_path=models_path,
+                preferred_device=device,
+                keep_cache=keep_cache,
+                threads=_int_param("threads"),
             )
         )
         # Models of OpenAI-compatible servers beside the in-browser engine: one Engine for core,
@@ -359,6 +362,11 @@ class App:
                     await self.chat.show_default_settings()
                 elif name == "models" and self.models is not None:
                     await self.models.refresh()
+
+
+def _int_param(name: str) -> int | None:
+    value = query_param(name)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 async def _load_catalog(notices: list[str]) -> tuple[Catalog, str]:

@@ -48,6 +48,7 @@ from app.core.engine_protocol import (
     generation_stats,
     load_request,
     loaded_model,
+    thread_count,
 )
 from app.core.errors import GenerationError, ModelLoadError, ParlanceError
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel, LoadProgress, StopSignal
@@ -70,17 +71,15 @@ WORKER_MODULES = (
     "app/browser/transformers.py",
 )
 WORKER_PACKAGES = ("app/core",)
-# Most wasm threads worth starting: onnxruntime-web's own cap.
-MAX_THREADS = 4
 
 
-def wasm_threads() -> int:
-    """How many wasm threads onnxruntime can use here: one unless the page is cross-origin
-    isolated (no SharedArrayBuffer otherwise), else one per core up to MAX_THREADS."""
-    if not bool(getattr(js, "crossOriginIsolated", False)):
-        return 1
-    cores = int(getattr(js.navigator, "hardwareConcurrency", 1) or 1)
-    return max(1, min(cores, MAX_THREADS))
+def wasm_threads(asked: int | None) -> int:
+    """How many wasm threads onnxruntime gets here (engine_protocol.thread_count)."""
+    return thread_count(
+        isolated=bool(getattr(js, "crossOriginIsolated", False)),
+        cores=int(getattr(js.navigator, "hardwareConcurrency", 1) or 1),
+        asked=asked,
+    )
 
 
 def worker_files() -> dict[str, str]:
@@ -110,9 +109,15 @@ class WorkerEngine:
     """The Engine port, answered by the engine worker."""
 
     def __init__(
-        self, *, models_path: str, preferred_device: Device, keep_cache: bool = True
+        self,
+        *,
+        models_path: str,
+        preferred_device: Device,
+        keep_cache: bool = True,
+        threads: int | None = None,
     ) -> None:
         self._models_path = models_path
+        self._asked_threads = threads
         self._device = preferred_device
         self._keep_cache = keep_cache
         self._worker: Any = None
@@ -203,7 +208,7 @@ class WorkerEngine:
         worker.addEventListener("message", on_message.proxy)
         worker.addEventListener("error", on_error.proxy)
         self._worker, self._listeners = worker, [on_message, on_error]
-        self.threads = wasm_threads()
+        self.threads = wasm_threads(self._asked_threads)
         worker.postMessage(
             js_value(
                 {

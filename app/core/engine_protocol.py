@@ -179,6 +179,27 @@ def _decode(data: Mapping[str, Any], kinds: Mapping[str, type[Any]]) -> Any:
         raise ProtocolError(f"malformed engine message {data.get('kind')!r}: {exc}") from exc
 
 
+# -- how the engine runs -------------------------------------------------------------------
+
+# Most wasm threads worth starting: onnxruntime-web's own cap.
+MAX_THREADS = 4
+
+
+def thread_count(*, isolated: bool, cores: int, asked: int | None = None) -> int:
+    """How many wasm threads onnxruntime gets in the engine worker.
+
+    One where the page is not cross-origin isolated (no SharedArrayBuffer). Otherwise one per
+    core but one, up to MAX_THREADS: the page's own thread renders the reply as it streams and
+    needs a core too. Measured on 2 cores (BENCHMARKS.md): a second wasm thread there made
+    replies slower (0.91x), the page and two threads sharing two cores. `asked` (`?threads=`)
+    overrides the count, within the same cap, where threads are possible at all.
+    """
+    if not isolated:
+        return 1
+    wanted = asked if asked is not None and asked > 0 else cores - 1
+    return max(1, min(wanted, MAX_THREADS))
+
+
 # -- values carried by Done ----------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from app.core.engine_protocol import (
     loaded_model,
     model_value,
     stats_value,
+    thread_count,
 )
 from app.core.errors import GenerationError, LoadCanceled, ModelLoadError
 from app.core.ports import ChatTurn, GenerationStats, LoadedModel
@@ -144,3 +145,23 @@ def test_an_app_error_keeps_its_own_reason() -> None:
 
 def test_an_error_with_no_message_still_says_what_it_was() -> None:
     assert failure(1, KeyError()).reason == "KeyError()"
+
+
+@pytest.mark.parametrize(
+    ("isolated", "cores", "asked", "threads"),
+    [
+        (False, 8, None, 1),  # no SharedArrayBuffer: one thread, whatever is asked
+        (False, 8, 4, 1),
+        (True, 1, None, 1),
+        (True, 2, None, 1),  # the page keeps a core for itself
+        (True, 4, None, 3),
+        (True, 16, None, 4),  # onnxruntime's cap
+        (True, 2, 2, 2),  # ?threads=2
+        (True, 2, 9, 4),
+        (True, 2, 0, 1),
+    ],
+)
+def test_the_engine_gets_a_thread_per_core_but_one_where_the_page_is_isolated(
+    isolated: bool, cores: int, asked: int | None, threads: int
+) -> None:
+    assert thread_count(isolated=isolated, cores=cores, asked=asked) == threads
