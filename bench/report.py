@@ -17,14 +17,21 @@ RESULTS = ROOT / "bench/results"
 # send path, frame timing), not guessed. Kept here so that every regenerated report has it.
 ANALYSIS = """## What limits the missed targets
 
-- **Throughput against the main-thread baseline.** The minimal baseline runs onnxruntime-web on
-  the main thread: it is about 11% faster than the same page with onnxruntime's proxy worker, but
-  it paints nothing while it generates (its longest gap between frames is the whole reply, about
-  7 s: the text appears at the end, not as a stream). Parlance runs inference in the proxy worker
-  so that the page stays live (longest frame gap about 33 ms); each decoding step then copies its
-  inputs and outputs, KV cache included, between threads. Against the baseline configured the same
-  way, Parlance's Python layer costs about 4% (ratio 0.96). Multi-threaded wasm would need
-  cross-origin isolation headers, which a static host such as GitHub Pages cannot send.
+- **Throughput and threads.** Inference runs in the engine worker (a second Pyodide running the
+  engine module, app/engine_worker.js): only text crosses threads, so the proxy worker's copies
+  of every step's tensors are gone, and Parlance streams at the one-thread baseline's speed
+  (1.01x) with the page live (longest frame gap 17 ms, slowest key 12 ms; the baseline paints
+  nothing for the whole reply). Two wasm threads do not help on this machine: Parlance on two
+  threads streamed at 0.91x its one-thread speed (0.93x the baseline). The page renders the
+  reply as it streams and needs a core, and a second onnxruntime thread has only the same two
+  cores; the baseline gains 1.21x from a second thread precisely because it does not paint.
+  So Parlance gives onnxruntime one thread per core but one (one here, three on four cores;
+  `?threads=N` overrides), and the 1.3x target cannot be shown on 2 cores.
+- **Measured on a quiet machine, then renamed.** The throughput run above (3 alternating runs)
+  ran Parlance as served at that time (two threads) and with one thread; the default became
+  one thread on 2 cores after it, so its one-thread run is reported as "as served". Two later
+  attempts of this benchmark stalled mid-run (the harness waited with the CPU idle) and were
+  stopped; not investigated.
 - **First token.** Performance marks in the send path (first message of a new chat, measured
   on main before issue 12's change): about 50 ms of Python and IndexedDB work happened before the
   pipeline was called, because the conversation and the user's message were stored first. They

@@ -48,7 +48,11 @@ def test_smollm2_answers_a_simple_question_with_a_streamed_sensible_reply(
     reply = chat.ask("What is the capital of France?")
     expect(reply).to_have_attribute("data-model", REAL)
     assert "Paris" in chat.content(reply)
-    assert len(chat.streamed_texts()) >= 3, "the answer streamed in several steps"
+    # It streamed: part of the answer was on screen before the whole of it. (How many steps
+    # the page shows depends on frames: a 7-word answer can arrive within two of them.)
+    texts = [t.strip() for t in chat.streamed_texts()]
+    assert len(texts) >= 2, "the answer streamed in several steps"
+    assert texts[-1].startswith(texts[0]) and len(texts[0]) < len(texts[-1])
 
 
 def test_smollm2_greedy_replies_are_the_same_with_the_kv_cache_kept_and_without(
