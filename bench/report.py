@@ -436,6 +436,32 @@ def write_report() -> None:
         *branch_lines(st),
         "",
     ]
+    ew = load("engine_worker")
+    if ew:
+        lines += [
+            "## What the engine worker costs (bench/engine_worker.py)",
+            "",
+            f"A fresh browser per run, the app opened, {ew['model']} picked; "
+            f"{ew['runs']} run(s) per design, alternating.",
+            "",
+            "| engine | first model load, to ready (ms) | PSS, ready, no model (MB) "
+            "| PSS, model loaded (MB) |",
+            "|---|---|---|---|",
+        ]
+        for name in ("worker", "worker_1thread", "page_proxy"):
+            row = ew[name]
+            lines.append(
+                f"| {name} | {fmt(row['load_ms'])} | {fmt(row['pss_mb_ready_no_model'])} "
+                f"| {fmt(row['pss_mb_model_loaded'])} |"
+            )
+        lines += [
+            "",
+            f"- the worker's first load costs {fmt(ew['extra_load_ms'])} ms more than the page's "
+            "engine (a second Pyodide starts with it); once loaded it holds "
+            f"{fmt(ew['extra_pss_mb'])} MB against the page engine with onnxruntime's proxy "
+            "worker (which also imports transformers.js into the page)",
+            "",
+        ]
     tabs = load("tabs")
     if tabs:
         lines += [
