@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 from typing import Any
 
 from app.browser.availability import BrowserAvailability
@@ -15,27 +13,26 @@ from app.browser.hub import HubModels
 from app.browser.idb import IndexedDbStore
 from app.browser.interop import (
     absolute_url,
-    fetch_json,
     js_console_error,
     query_param,
-    same_origin_url,
     storage_problem,
     url_path,
 )
 from app.browser.model_files import BrowserModelFiles
 from app.browser.offline import OfflineShell
 from app.browser.openai_engine import OpenAIEngine
+from app.browser.page_inputs import BrowserClock, RandomIds, int_param, load_catalog
 from app.browser.search import IndexedDbSearcher
 from app.browser.storage import BrowserStorage
 from app.browser.tabs import ChannelBroadcast, WebTurnLocks, platform_tabs_supported
 from app.browser.transformers import TransformersJs
 from app.browser.wheels import LaterWheels
 from app.browser.worker_engine import WorkerEngine
-from app.core.catalog import EMPTY_CATALOG, Catalog, Device, ModelEntry, parse_catalog
+from app.core.catalog import Catalog, Device, ModelEntry
 from app.core.chat import Chat
 from app.core.endpoints import EndpointKeys
 from app.core.engine_router import EngineRouter
-from app.core.errors import CatalogError, StoreError
+from app.core.errors import StoreError
 from app.core.events import ErrorRaised, Event
 from app.core.loader import ModelLoader
 from app.core.memory import LocalBroadcast, LocalTurnLocks, MemoryStore
@@ -51,25 +48,9 @@ from app.ui.markdown_view import prepare_rendering
 from app.ui.update_banner import UpdateBanner
 from app.ui.view import ChatView
 
-DEFAULT_CATALOG = "models/catalog.json"
 # How long after ready the page loads and imports what it will need later (Pygments'
 # and fastjsonschema's wheels, app/browser/wheels.py; Pygments itself), when idle.
 IDLE_WARM_UP_MS = 1500
-
-
-class BrowserClock:
-    def monotonic_ms(self) -> float:
-        return time.perf_counter() * 1000.0
-
-    def wall_ms(self) -> int:
-        return int(time.time() * 1000)
-
-
-class RandomIds:
-    def new_id(self) -> str:
-        # 128 random bits as 32 hex digits, as uuid4().hex gave, without compiling the uuid
-        # module at start-up (Pyodide's standard library ships as source).
-        return os.urandom(16).hex()
 
 
 class App:
@@ -133,7 +114,7 @@ class App:
                 models_path=models_path,
                 preferred_device=device,
                 keep_cache=keep_cache,
-                threads=_int_param("threads"),
+                threads=int_param("threads"),
             )
         )
         # Models of OpenAI-compatible servers beside the in-browser engine: one Engine for core,
@@ -364,39 +345,11 @@ class App:
                     await self.models.refresh()
 
 
-def _int_param(name: str) -> int | None:
-    value = query_param(name)
-    return int(value) if value is not None and value.isdigit() else None
-
-
-async def _load_catalog(notices: list[str]) -> tuple[Catalog, str]:
-    """The catalog the page asks for, else the shipped one, else none: never no app.
-
-    `?catalog=` takes same-origin URLs only: a catalog decides which hosts the page contacts.
-    """
-    asked = query_param("catalog")
-    if asked is not None:
-        url = same_origin_url(asked)
-        if url is None:
-            notices.append(f"The catalog {asked} is not on this site, so it was not used.")
-        else:
-            try:
-                return parse_catalog(await fetch_json(url)), asked
-            except (CatalogError, OSError, ValueError) as exc:
-                notices.append(f"The model catalog {asked} is unusable: {exc}.")
-        notices.append("Using the catalog this site ships with.")
-    try:
-        return parse_catalog(await fetch_json(DEFAULT_CATALOG)), DEFAULT_CATALOG
-    except (CatalogError, OSError, ValueError) as exc:
-        notices.append(f"The model catalog {DEFAULT_CATALOG} is unusable: {exc}. No model can run.")
-        return EMPTY_CATALOG, DEFAULT_CATALOG
-
-
 async def _main() -> None:
     dom = Dom()
     try:
         notices: list[str] = []
-        catalog, catalog_url = await _load_catalog(notices)
+        catalog, catalog_url = await load_catalog(notices)
         app = App(dom, catalog, catalog_url, notices)
         globals()["_app"] = app  # keep the app (and its proxies) alive for the page's lifetime
         await app.boot()
