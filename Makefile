@@ -67,7 +67,7 @@ unit: $(VENV)/.stamp
 # up to date), then list models/ again so that the site knows it is there.
 e2e: test-deps real-model llama-server
 	@$(PYTHON) tools/vendor.py --local-models
-	$(VPY) -m pytest tests/e2e -q
+	$(VPY) -m pytest tests/e2e -q --durations=30
 
 clean:
 	rm -rf vendor $(VENV) node_modules

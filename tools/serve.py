@@ -16,7 +16,9 @@ Every response says `Cache-Control: no-cache`, so sw.js and vendor/precache.json
 shell's worker and version) are always revalidated. With `--fresh-precache` (what `make run`
 uses) precache.json is rebuilt from the files on disk when it is asked for, so an app file
 edited while the server runs is a new version, which the page then offers as an update, instead
-of the service worker serving the version cached before the edit.
+of the service worker serving the version cached before the edit. The same option rebuilds
+vendor/app.zip (the app's Python package, tools/app_bundle.py) when the page asks for it and an
+app/ module changed since it was built, so an edit shows on the next reload.
 
 It makes the site cross-origin isolated (COOP `same-origin`, COEP `require-corp` on every
 response), as a static host does through the app's service worker (sw.js): the page then has
@@ -35,12 +37,16 @@ import html.parser
 import http.server
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: tools/ is importable
+from tools.app_bundle import APP_BUNDLE, write_app_bundle  # noqa: E402
 from tools.precache import PRECACHE_URL, write_precache  # noqa: E402
+
+_REBUILDING = threading.Lock()
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -100,10 +106,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     isolation = True
 
     def send_head(self) -> Any:
-        if self.fresh_precache and self.path.split("?", 1)[0].endswith("/" + PRECACHE_URL):
+        path = self.path.split("?", 1)[0]
+        if self.fresh_precache and path.endswith(("/" + PRECACHE_URL, "/" + APP_BUNDLE)):
             site = Path(self.translate_path(self.path)).parent.parent
             if (site / "index.html").is_file():
-                write_precache(site)
+                with _REBUILDING:  # one rebuild at a time, whichever thread asks
+                    write_app_bundle(site)
+                    if path.endswith(PRECACHE_URL):
+                        write_precache(site)
         return super().send_head()
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:

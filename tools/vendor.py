@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the app's pure core importable
 from app.core.local_models import MANIFEST_URL, MODELS_FOLDER, manifest_from_paths  # noqa: E402
+from tools.app_bundle import write_app_bundle  # noqa: E402
 from tools.precache import PRECACHE_URL, write_precache  # noqa: E402
 
 NODE = ROOT / "node_modules"
@@ -135,6 +136,7 @@ def vendor() -> dict[str, int]:
         group = dst.relative_to(VENDOR).parts[0]
         sizes[group] = sizes.get(group, 0) + _copy(src, dst)
     sizes["wheels"] = _wheels(VENDOR / "wheels")
+    write_app_bundle()
     write_local_models()
     write_precache(ROOT)  # last: it lists (and hashes) everything written above
     return sizes
@@ -148,6 +150,7 @@ def main() -> None:
         help=f"only rewrite {MANIFEST_URL} and {PRECACHE_URL} if they changed",
     )
     if parser.parse_args().local_models:
+        write_app_bundle()
         listed = write_local_models()
         print(f"{MANIFEST_URL}: {', '.join(listed) or 'no local models'}")
         shell = write_precache(ROOT)

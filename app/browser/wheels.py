@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 
-from pyodide.http import pyfetch
-
 from .interop import js_console_error
 
 # File names under vendor/wheels/ (requirements-browser.txt pins them).
@@ -49,6 +47,8 @@ class LaterWheels:
     async def _load(self) -> None:
         for name in self._names:
             try:
+                from pyodide.http import pyfetch  # ~40 ms to import: not at start-up
+
                 response = await pyfetch(WHEELS_URL + name)
                 if not response.ok:
                     raise OSError(f"HTTP {response.status}")

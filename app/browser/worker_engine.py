@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,15 +83,20 @@ def wasm_threads(asked: int | None) -> int:
     )
 
 
-def worker_files() -> dict[str, str]:
-    """The page's own copy of the modules the worker runs (path -> source)."""
+def worker_files() -> dict[str, str | bytes]:
+    """The page's own copy of the modules the worker runs (path -> source), with their byte
+    code where the page has it (vendor/app-bytecode.zip): the worker need not compile them."""
     paths = list(WORKER_MODULES)
     for package in WORKER_PACKAGES:
         paths += sorted(f"{package}/{name}" for name in os.listdir(package) if name.endswith(".py"))
-    files = {}
+    files: dict[str, str | bytes] = {}
     for path in paths:
         with open(path, encoding="utf-8") as source:
             files[path] = source.read()
+        compiled = importlib.util.cache_from_source(path)
+        if os.path.isfile(compiled):
+            with open(compiled, "rb") as code:
+                files[compiled] = code.read()
     return files
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ParlanceError
 
@@ -49,12 +48,16 @@ def remote_words(host: str) -> str:
 
 def host_of(base_url: str) -> str:
     """The host (and port, when it has one) of a server address."""
+    from urllib.parse import urlsplit  # imported when needed: see app/core/routes.py
+
     return urlsplit(base_url).netloc.rsplit("@", 1)[-1]
 
 
 def base_url_from(text: str) -> str:
     """The API root a person typed (`http://127.0.0.1:8080/v1`, a trailing slash allowed), or
     EndpointError saying what one looks like."""
+    from urllib.parse import urlsplit
+
     raw = text.strip()
     if not raw:
         raise EndpointError("(empty)", f"type the server's address, e.g. {EXAMPLE_URL}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qs, urlsplit
 
 PRECACHE_URL = "vendor/precache.json"
 WORKER_URL = "sw.js"
@@ -79,6 +78,8 @@ def worker_version(script_url: str | None) -> str | None:
     """The version a registered worker was started for (its `v` parameter), if it is ours."""
     if not script_url:
         return None
+    from urllib.parse import parse_qs, urlsplit  # imported when needed: see app/core/routes.py
+
     parts = urlsplit(script_url)
     if not parts.path.endswith("/" + WORKER_URL) and parts.path != WORKER_URL:
         return None

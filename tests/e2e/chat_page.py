@@ -104,7 +104,12 @@ class ChatPage:
         return [str(item.get_attribute("data-conversation-id")) for item in self.items().all()]
 
     def conversation_id(self) -> str:
-        """The open conversation's id, from the hash route."""
+        """The open conversation's id, from the hash route.
+
+        A new chat's route names it once its first message is stored, which may be a moment
+        after the reply has started (the model does not wait for the store), so this waits.
+        """
+        self.page.wait_for_function("/^#\\/chat\\/[^/]+/.test(location.hash)")
         return str(self.page.evaluate("location.hash")).split("#/chat/")[1]
 
     def stored_message_count(self, conversation_id: str) -> int:

@@ -40,9 +40,10 @@ def conversation(chat: ChatPage) -> list[tuple[str, int, int]]:
     expect(chat.messages).to_have_count(2)
     note(chat.wait_reply_finished())
     note(chat.ask("What is the capital of France?"))
-    regenerate = chat.page.get_by_test_id("regenerate")
-    regenerate.click()
-    expect(regenerate).to_be_hidden()
+    replaced = chat.reply().get_attribute("data-message-id") or ""
+    chat.page.get_by_test_id("regenerate").click()
+    # The old reply stays shown (done) until the turn starts: wait for the new one.
+    expect(chat.reply()).not_to_have_attribute("data-message-id", replaced)
     note(chat.wait_reply_finished())
     return seen
 

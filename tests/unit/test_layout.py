@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -39,15 +40,13 @@ def test_only_app_browser_imports_js_pyodide_or_pyscript() -> None:
         assert not imported_roots(path) & BROWSER_MODULES, f"{path} imports the browser"
 
 
-@pytest.mark.parametrize("config_file", ["pyscript.toml", "bench/storage.toml"])
-def test_every_page_that_runs_the_app_ships_every_module_of_the_app_package(
-    config_file: str,
-) -> None:
+@pytest.mark.parametrize(
+    ("config_file", "bundle"),
+    [("pyscript.toml", "./vendor/app.zip"), ("bench/storage.toml", "../vendor/app.zip")],
+)
+def test_every_page_that_runs_the_app_ships_the_app_package(config_file: str, bundle: str) -> None:
     config = tomllib.loads((ROOT / config_file).read_text())
-    shipped = {target.removeprefix("./") for target in config["files"].values()}
-    for path in (ROOT / "app").rglob("*.py"):
-        relative = path.relative_to(ROOT).as_posix()
-        assert relative in shipped, f"{relative} is missing from {config_file} [files]"
+    assert config["files"].get(bundle) == "./*", f"{config_file} does not unpack vendor/app.zip"
 
 
 def test_pyscript_toml_points_only_inside_the_site() -> None:
@@ -106,3 +105,22 @@ def test_browser_wheels_are_pinned_with_hashes() -> None:
     assert lines
     for line in lines:
         assert re.search(r"==[\w.]+ --hash=sha256:[0-9a-f]{64}$", line), line
+
+
+def test_the_app_zip_holds_every_module_as_it_is_with_checked_hash_byte_code() -> None:
+    """vendor/app.zip (tools/app_bundle.py, rebuilt by make run/test when app/ changes) holds
+    every module of app/ as it is now, and a checked-hash .pyc for each."""
+    from tools.app_bundle import APP_BUNDLE, sources_digest
+
+    with zipfile.ZipFile(ROOT / APP_BUNDLE) as archive:
+        assert archive.comment.decode() == sources_digest(), "stale: run tools/vendor.py"
+        names = set(archive.namelist())
+        for path in (ROOT / "app").rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            assert archive.read(relative.as_posix()) == path.read_bytes(), relative
+            cached = f"{relative.parent.as_posix()}/__pycache__/{path.stem}.cpython-"
+            assert any(n.startswith(cached) for n in names), f"no byte code for {relative}"
+        for name in names:
+            if name.endswith(".pyc"):
+                flags = int.from_bytes(archive.read(name)[4:8], "little")
+                assert flags == 0b11, f"{name} is not a checked-hash .pyc (flags {flags})"

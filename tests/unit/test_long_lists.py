@@ -74,3 +74,12 @@ def test_nothing_is_asked_for_when_the_chat_has_nothing_above() -> None:
     assert asked == []
     assert dom.by_testid("message-list").getAttribute("data-has-older") == "false"
     assert "parlance:messages-painted" in dom.marks
+
+
+def test_row_escaping_is_html_escape_with_quotes() -> None:
+    import html
+
+    from app.ui.sidebar_rows import escape
+
+    hostile = """<img src=x onerror="alert('1')"> & </li>"""
+    assert escape(hostile) == html.escape(hostile, quote=True)
