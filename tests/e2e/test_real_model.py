@@ -67,10 +67,10 @@ def test_smollm2_greedy_replies_are_the_same_with_the_kv_cache_kept_and_without(
         "label": "SmolLM2 135M fp32",
         "source": "local",
         "dtype": "fp32",
-        "generation": {"max_new_tokens": 24, "do_sample": False},
+        "generation": {"max_new_tokens": 16, "do_sample": False},
     }
     catalog = write_site_file("real-fp32.json", {"default": REAL, "presets": {}, "models": [entry]})
-    questions = ["What is the capital of France?", "And of Italy?", "Which one is larger?"]
+    questions = ["What is the capital of France?", "And of Italy?"]
     replies: list[list[str]] = []
     for flag in ("", "kv=0&"):
         chat = ChatPage(page).open(f"?{flag}device=wasm&catalog={catalog}#/chat")
