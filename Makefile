@@ -134,4 +134,4 @@ screenshots: test-deps
 bench: test-deps $(VENV)/.stamp-bench real-model llama-server
 	cd bench && ../$(VPY) tabs.py && ../$(VPY) search.py && ../$(VPY) offline.py \
 		&& ../$(VPY) render.py && ../$(VPY) render_cpython.py && ../$(VPY) scale.py \
-		&& ../$(VPY) kv.py && ../$(VPY) remote.py && ../$(VPY) suite.py
+		&& ../$(VPY) kv.py && ../$(VPY) kv_floor.py && ../$(VPY) remote.py && ../$(VPY) suite.py
