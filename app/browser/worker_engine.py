@@ -85,7 +85,7 @@ def wasm_threads(asked: int | None) -> int:
 
 def worker_files() -> dict[str, str | bytes]:
     """The page's own copy of the modules the worker runs (path -> source), with their byte
-    code where the page has it (vendor/app-bytecode.zip): the worker need not compile them."""
+    code where the page has it (vendor/app.zip): the worker need not compile them."""
     paths = list(WORKER_MODULES)
     for package in WORKER_PACKAGES:
         paths += sorted(f"{package}/{name}" for name in os.listdir(package) if name.endswith(".py"))
