@@ -65,6 +65,7 @@ class OfflineShell:
         self._failed = False
         self._replaced_elsewhere = False
         self._reloading = False
+        self._reload_started = False
         # Listeners live as long as the page (the registration outlives any widget). One proxy
         # per kind: adding the same listener to a worker again is a no-op in the browser.
         self._proxies: dict[str, Any] = {}
@@ -140,6 +141,11 @@ class OfflineShell:
     def _changed(self, event: Any) -> None:
         worker = event.target
         version = _version(worker)
+        if self._reloading and str(worker.state) == "activated":
+            # Taken: the new version is active. Its controllerchange reloads the page; this
+            # does too, in case that event never comes (a page the old worker did not control).
+            self._reload()
+            return
         if str(worker.state) == "redundant" and version == self._wanted:
             active = None if self._registration is None else self._registration.active
             if _version(active) != version:
@@ -151,7 +157,7 @@ class OfflineShell:
 
     def _controller_changed(self, _event: Any) -> None:
         if self._reloading:
-            js.location.reload()  # the new version controls the page: start it
+            self._reload()  # the new version controls the page: start it
         elif self._had_controller:
             # Another tab took the new version; this page's code is the old one.
             self._replaced_elsewhere = True
@@ -166,6 +172,11 @@ class OfflineShell:
             return
         self._reloading = True
         waiting.postMessage(js_value({"type": "skip-waiting"}))
+
+    def _reload(self) -> None:
+        if not self._reload_started:
+            self._reload_started = True
+            js.location.reload()
 
     def _proxy(self, name: str, handler: Callable[[Any], None]) -> Any:
         """One proxy per kind of listener, for the page's lifetime."""
