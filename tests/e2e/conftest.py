@@ -115,6 +115,12 @@ def webgpu_browser(
     browser.close()
 
 
+# The requests the guard sees: http(s) and ws(s) to any host but this machine. Only these are
+# intercepted (the browser matches the pattern), so the site's own requests are not slowed by
+# a round trip to the test process each.
+OUTSIDE = re.compile(r"^(?:https?|wss?)://(?!(?:127\.0\.0\.1|localhost)(?::\d+)?/)")
+
+
 class NetworkGuard:
     """Aborts every request that would leave the machine, and remembers it.
 
@@ -135,19 +141,11 @@ class NetworkGuard:
 
     def __call__(self, route: Route) -> None:
         url = route.request.url
-        parts = urlsplit(url)
-        outside = parts.hostname not in ("127.0.0.1", "localhost")
-        if parts.scheme in ("http", "https", "ws", "wss") and outside:
+        if OUTSIDE.match(url):
             self.blocked.append(url)
             route.abort("internetdisconnected")
         else:
             route.continue_()
-
-
-# The requests the guard sees: http(s) and ws(s) to any host but this machine. Only these are
-# intercepted (the browser matches the pattern), so the site's own requests are not slowed by
-# a round trip to the test process each.
-OUTSIDE = re.compile(r"^(?:https?|wss?)://(?!(?:127\.0\.0\.1|localhost)(?::\d+)?/)")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from .chat_page import FULL_DISK, ChatPage, expect_route
-from .conftest import MODEL_A, READY, CatalogFor, NetworkGuard, canned
+from .conftest import MODEL_A, OUTSIDE, READY, CatalogFor, NetworkGuard, canned
 
 
 def model_ready(page: Page) -> None:
@@ -207,7 +207,7 @@ def test_a_start_that_fails_before_python_runs_says_what_failed(
 ) -> None:
     context = browser.new_context(base_url=base_url)
     guard = NetworkGuard()
-    context.route("**/*", guard)
+    context.route(OUTSIDE, guard)
     page = context.new_page()
     # Python's standard library missing from the site: Pyodide cannot start.
     page.route("**/python_stdlib.zip", lambda route: route.fulfill(status=404, body="gone"))
